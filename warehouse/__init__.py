@@ -1,0 +1,1 @@
+"""The Parquet lake: layout, atomic writes, merge, compaction, state and DuckDB views."""
