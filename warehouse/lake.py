@@ -1,0 +1,88 @@
+"""`Lake`: the warehouse's front door for flows (open, repair, write, state, lock, compact)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from transform.schemas import REJECTS_SCHEMA, SCHEMAS
+from warehouse import parquet_io
+from warehouse.compact import DEFAULT_TARGET_MB, CompactReport, compact_table, compact_tables
+from warehouse.errors import SchemaMismatch
+from warehouse.journal import RepairReport, repair
+from warehouse.layout import STATE_DIR, rejects_key, table_schema
+from warehouse.lock import hold_lock
+from warehouse.state import Clock, RunLedger, StateStore, utc_now
+from warehouse.storage import LocalStorage, Storage
+from warehouse.writer import WriteResult, write_batch
+
+
+class Lake:
+    """A Parquet lake at one root; create with `Lake.open`, which repairs a crashed run."""
+
+    def __init__(self, root: Path, storage: Storage, clock: Clock = utc_now) -> None:
+        self.root = root
+        self.storage = storage
+        self._clock = clock
+        self.state = StateStore(storage)
+        self.ledger = RunLedger(storage, clock)
+
+    def __repr__(self) -> str:
+        return f"Lake({str(self.root)!r})"
+
+    @classmethod
+    def open(cls, root: Path | str, storage: Storage | None = None, clock: Clock = utc_now) -> Lake:
+        """Open (creating if needed) the lake at `root` and repair what a crash left."""
+        path = Path(root).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        lake = cls(path, storage if storage is not None else LocalStorage(path), clock)
+        lake.repair()
+        return lake
+
+    def repair(self) -> RepairReport:
+        """Roll interrupted changes forward or back and sweep temp files (idempotent)."""
+        return repair(self.storage)
+
+    def write(
+        self, table: str, frame: pl.DataFrame, replace_projects: Iterable[str] = ()
+    ) -> WriteResult:
+        """Merge one typed batch into `table` atomically (dedupe, upsert or replace by schema).
+
+        `frame` must have exactly `SCHEMAS[table].polars_schema`. For snapshot tables,
+        `replace_projects` also empties projects that have no rows in this batch.
+        """
+        return write_batch(self.storage, table_schema(table), frame, replace_projects)
+
+    def write_rejects(self, frame: pl.DataFrame) -> int:
+        """Append refused records (REJECTS_SCHEMA) under `_rejects/<table>/`; returns rows."""
+        if frame.schema != REJECTS_SCHEMA:
+            raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {REJECTS_SCHEMA}")
+        for (table,), part in frame.partition_by("table", as_dict=True).items():
+            folder = table if isinstance(table, str) else "unknown"
+            self.storage.write_atomic(rejects_key(folder), parquet_io.encode(part))
+        return frame.height
+
+    def compact(
+        self, table: str | None = None, target_file_mb: float = DEFAULT_TARGET_MB
+    ) -> CompactReport:
+        """Merge small files per partition (one table, or every event table)."""
+        if table is None:
+            return compact_tables(self.storage, target_file_mb=target_file_mb)
+        return compact_table(self.storage, table_schema(table), target_file_mb)
+
+    @contextlib.contextmanager
+    def lock(self, name: str = "sync", wait: bool = False) -> Iterator[dict[str, Any]]:
+        """Hold the lake's writer lock `name`; LakeBusy says who holds it if taken."""
+        state_dir = self.storage.local_path(STATE_DIR)
+        if state_dir is None:
+            raise NotImplementedError("locking needs a local lake root for now")
+        with hold_lock(state_dir, name, wait, self._clock) as holder:
+            yield holder
+
+    def tables(self) -> list[str]:
+        """Every table the lake knows, event tables first."""
+        return list(SCHEMAS)

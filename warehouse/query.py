@@ -1,0 +1,162 @@
+"""Querying the lake with DuckDB: locked-down connections, `run_sql`, output formats, BI file.
+
+`connect` builds the views in an in-memory database, then confines it: external access off
+except the lake root, configuration locked. `run_sql` also accepts only read statements
+(SELECT, EXPLAIN), because DuckDB's directory allow-list permits writing inside the root.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transform.schemas import SCHEMAS
+from warehouse.errors import QueryRefused
+from warehouse.layout import REJECTS_DIR, is_data_file
+from warehouse.views import ident, sql_string, view_statements
+
+READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+TABLE_VIEWS = [*SCHEMAS, "rejects"]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Column names and rows of one query."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def _tables_with_files(root: Path) -> set[str]:
+    found = set()
+    for name in [*SCHEMAS, REJECTS_DIR]:
+        folder = root / name
+        if folder.is_dir() and any(is_data_file(p.name) for p in folder.rglob("*.parquet")):
+            found.add(name)
+    return found
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    for statement in view_statements(root, _tables_with_files(root)):
+        con.execute(statement)
+
+
+def connect(root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the lake's views and marts.
+
+    With `read_only` (the default) the connection can read files only under `root` and its
+    settings are locked, so SQL cannot reach other files or switch the limits off.
+    """
+    lake = Path(root).resolve()
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")  # the lake is UTC; show it so whatever the host says
+    _create_views(con, lake)
+    if read_only:
+        con.execute(f"SET allowed_directories = [{sql_string(str(lake) + os.sep)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    return con
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse anything but one SELECT or EXPLAIN statement (COPY could write into the lake)."""
+    statements = duckdb.extract_statements(sql)
+    if len(statements) != 1:
+        raise QueryRefused(f"expected exactly one SQL statement, got {len(statements)}")
+    kind = statements[0].type
+    if kind not in READ_STATEMENTS:
+        raise QueryRefused(f"only SELECT and EXPLAIN are allowed, not {kind.name}")
+
+
+def run_sql(root: Path | str, sql: str) -> QueryResult:
+    """Run one read-only statement against the lake's views; columns and rows."""
+    check_read_only(sql)
+    with connect(root) as con:
+        relation = con.execute(sql)
+        columns = [d[0] for d in relation.description or []]
+        return QueryResult(columns, relation.fetchall())
+
+
+def rows_per_table(root: Path | str) -> dict[str, int]:
+    """Exact row count of every table view (each record once), for status and the demo."""
+    with connect(root) as con:
+        counts = {}
+        for name in TABLE_VIEWS:
+            row = con.execute(f"FROM {ident(name)} SELECT count(*)").fetchone()
+            counts[name] = int(row[0]) if row else 0
+        return counts
+
+
+def build_bi_database(root: Path | str, path: Path | str | None = None) -> Path:
+    """Write a DuckDB file with the views (absolute globs) for BI tools; returns its path.
+
+    A table that has no files yet is an empty view in the file: build it again after syncs
+    (it is cheap: it holds view definitions, not data).
+    """
+    lake = Path(root).resolve()
+    target = Path(path).resolve() if path is not None else lake / "ubiops.duckdb"
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            _create_views(con, lake)
+            con.execute("CHECKPOINT")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return target
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def format_csv(result: QueryResult) -> str:
+    """The result as CSV with a header row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(result.columns)
+    writer.writerows([[_plain(v) for v in row] for row in result.rows])
+    return out.getvalue()
+
+
+def format_json(result: QueryResult) -> str:
+    """The result as a JSON array of objects (timestamps in ISO 8601)."""
+    records = [
+        {c: _plain(v) for c, v in zip(result.columns, row, strict=True)} for row in result.rows
+    ]
+    return json.dumps(records, ensure_ascii=False, default=str, indent=1)
+
+
+def format_table(result: QueryResult, max_width: int = 40) -> str:
+    """The result as a plain aligned text table (rich rendering is the CLI's business)."""
+    cells = [[_cell(v, max_width) for v in row] for row in result.rows]
+    widths = [len(c) for c in result.columns]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines.extend(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
+    return "\n".join(lines)
+
+
+def _cell(value: Any, max_width: int) -> str:
+    text = "NULL" if value is None else str(_plain(value))
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
