@@ -1,0 +1,234 @@
+"""The UbiOps client: auth, pacing, bounded concurrency and the retry loop around one call.
+
+`UbiOpsClient` takes an injected `httpx.AsyncClient` (tests pass a transport); `open_client`
+builds a real one with keep-alive and explicit timeouts. This is the one boundary where
+httpx outcomes become `extract.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, RetryError
+
+from extract.config import ClientConfig
+from extract.errors import ApiUnavailable, ExtractError, error_for_status
+from extract.ratelimit import (
+    GROUPS,
+    Clock,
+    EndpointGroup,
+    RateLimits,
+    SystemClock,
+    endpoint_group,
+    shared_rate_limits,
+)
+from extract.retry import RetryableFailure, build_retrying, wait_hint
+
+log = logging.getLogger(__name__)
+
+Params = Mapping[str, str | int]
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One call as plain data, so paginators can build the next one without doing I/O."""
+
+    method: str
+    path: str
+    params: Params = field(default_factory=dict)
+    body: Mapping[str, Any] | None = None
+
+    def fingerprint(self) -> str:
+        """A stable text form, used to notice a paginator that repeats itself."""
+        return json.dumps([self.method, self.path, dict(self.params), self.body], sort_keys=True)
+
+
+@dataclass
+class GroupStats:
+    """Counters of one endpoint group, for run summaries."""
+
+    calls: int = 0
+    retries: int = 0
+    throttled: int = 0
+    server_errors: int = 0
+    transport_errors: int = 0
+    invalid_bodies: int = 0
+    paced_s: float = 0.0
+
+
+@dataclass
+class ClientStats:
+    """Calls, retries and 429s per endpoint group."""
+
+    groups: dict[EndpointGroup, GroupStats] = field(
+        default_factory=lambda: {group: GroupStats() for group in GROUPS}
+    )
+
+    @property
+    def calls(self) -> int:
+        return sum(group.calls for group in self.groups.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(group.retries for group in self.groups.values())
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        return {name: dict(vars(group)) for name, group in self.groups.items()}
+
+
+class UbiOpsClient:
+    """Sends `ApiRequest`s: paced per endpoint group, bounded in concurrency, retried."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        config: ClientConfig,
+        *,
+        clock: Clock | None = None,
+        rate_limits: RateLimits | None = None,
+    ) -> None:
+        self._http = http
+        self.config = config
+        self._clock = clock or SystemClock()
+        self._limits = rate_limits or RateLimits(
+            config.rate_per_minute,
+            config.requests_rate_per_minute,
+            config.rate_burst,
+            self._clock,
+        )
+        self._slots = asyncio.Semaphore(config.max_concurrency)
+        self._headers = {"Authorization": config.authorization, "Accept": "application/json"}
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        return f"UbiOpsClient(host={self.config.host!r}, calls={self.stats.calls})"
+
+    @property
+    def host(self) -> str:
+        return self.config.host
+
+    async def get(self, path: str, params: Params | None = None) -> Any:
+        return await self.send(ApiRequest("GET", path, params or {}))
+
+    async def send(self, request: ApiRequest) -> Any:
+        """The decoded JSON body of `request`, after retries; raises `ExtractError` subclasses."""
+        group = endpoint_group(request.path)
+        retrying = build_retrying(
+            self.config.retry, self._clock, lambda state: self._before_retry(state, group, request)
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(request, group)
+        except RetryError as exhausted:
+            raise self._unavailable(exhausted.last_attempt.attempt_number, exhausted) from None
+        raise ExtractError("unreachable: tenacity ended without an outcome")  # pragma: no cover
+
+    async def _attempt(self, request: ApiRequest, group: EndpointGroup) -> Any:
+        stats = self.stats.groups[group]
+        async with self._slots:
+            stats.paced_s += await self._limits[group].acquire()
+            stats.calls += 1
+            try:
+                response = await self._http.request(
+                    request.method,
+                    self.config.host + request.path,
+                    params=dict(request.params),
+                    json=request.body,
+                    headers=self._headers,
+                    timeout=httpx.Timeout(
+                        self.config.read_timeout_s, connect=self.config.connect_timeout_s
+                    ),
+                )
+            except httpx.TransportError:
+                stats.transport_errors += 1
+                raise
+        return self._decode(response, group)
+
+    def _decode(self, response: httpx.Response, group: EndpointGroup) -> Any:
+        stats = self.stats.groups[group]
+        status = response.status_code
+        if status == 429:
+            stats.throttled += 1
+            hint = wait_hint(response.headers)
+            if hint is not None and self.config.retry.wait:
+                self._limits[group].hold(min(hint, self.config.retry.max_hint_s))
+            raise RetryableFailure("429 Too Many Requests", status=status, wait_hint_s=hint)
+        if status >= 500 or status == 408:
+            stats.server_errors += 1
+            raise RetryableFailure(
+                f"{status} from server", status=status, wait_hint_s=wait_hint(response.headers)
+            )
+        if status >= 300:
+            error = error_for_status(
+                status, str(response.request.url), self.config.host, response.content
+            )
+            error.args = (self._scrub(str(error)),)
+            raise error
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            stats.invalid_bodies += 1
+            raise RetryableFailure(
+                "body is not valid JSON (truncated?)", status=status, wait_hint_s=None
+            ) from None
+
+    def _before_retry(self, state: RetryCallState, group: EndpointGroup, req: ApiRequest) -> None:
+        self.stats.groups[group].retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.info(
+            "retry %d of %s %s after %s; waiting %.2fs",
+            state.attempt_number,
+            req.method,
+            req.path,
+            self._scrub(_describe(error)),
+            wait,
+        )
+
+    def _unavailable(self, attempts: int, exhausted: RetryError) -> ApiUnavailable:
+        error = exhausted.last_attempt.exception()
+        status = error.status if isinstance(error, RetryableFailure) else None
+        return ApiUnavailable(
+            f"{self.config.host} did not answer usefully after {attempts} attempts "
+            f"(last: {self._scrub(_describe(error))}); try again later or lower the rate",
+            attempts=attempts,
+            last_status=status,
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Never let the token through, even if a server echoes it back."""
+        secret = self.config.token.get_secret_value().strip()
+        bare = secret.removeprefix("Token ").removeprefix("Bearer ").strip()
+        for value in {secret, bare} - {""}:
+            text = text.replace(value, "***")
+        return text
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "no error"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+@asynccontextmanager
+async def open_client(
+    config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[UbiOpsClient]:
+    """A client over a real keep-alive `httpx.AsyncClient`, paced with the process-wide limiters."""
+    pool = httpx.Limits(
+        max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
+    )
+    timeout = httpx.Timeout(config.read_timeout_s, connect=config.connect_timeout_s)
+    async with httpx.AsyncClient(timeout=timeout, limits=pool, transport=transport) as http:
+        limits = shared_rate_limits(
+            config.host, config.rate_per_minute, config.requests_rate_per_minute, config.rate_burst
+        )
+        yield UbiOpsClient(http, config, rate_limits=limits)

@@ -1,0 +1,88 @@
+"""Client configuration as small frozen values; read once by the caller and passed in.
+
+Nothing in `extract` reads the environment except the explicit `ClientConfig.from_env()`
+convenience, so flows can build the config from their own settings object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from extract.errors import HOST_VARIABLE, TOKEN_VARIABLE, ExtractError
+
+DEFAULT_HOST = "https://api.ubiops.com/v2.1"
+# The documented limit is 300/min per endpoint group; stay under it so a backfill never
+# collects 429s from its own pace.
+DEFAULT_RATE_PER_MINUTE = 290
+DOCUMENTED_LOG_LIMIT_MAX = 500
+LOG_LIMIT_CEILING = 5000
+
+
+class RetryPolicy(BaseModel):
+    """When to give up: attempts and total seconds; `wait=False` turns every wait off (tests)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_attempts: int = Field(default=8, ge=1)
+    max_total_s: float = Field(default=300.0, gt=0)
+    backoff_base_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
+    # A server's reset hint is honoured up to this many seconds, so a bogus header
+    # cannot park the run for an hour.
+    max_hint_s: float = Field(default=120.0, ge=0)
+    wait: bool = True
+
+
+class ClientConfig(BaseModel):
+    """Everything the client needs: host, token (secret), pace, concurrency, timeouts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = DEFAULT_HOST
+    token: SecretStr
+    rate_per_minute: float = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
+    requests_rate_per_minute: float = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
+    # Tokens the bucket may hold: small, so a burst never exceeds the server's window.
+    rate_burst: int = Field(default=5, ge=1)
+    max_concurrency: int = Field(default=8, ge=1)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=60.0, gt=0)
+    retry: RetryPolicy = RetryPolicy()
+    log_page_size: int = Field(default=DOCUMENTED_LOG_LIMIT_MAX, ge=2, le=LOG_LIMIT_CEILING)
+    requests_page_size: int = Field(default=50, ge=1, le=1000)
+    audit_page_size: int = Field(default=100, ge=1, le=1000)
+    max_pages: int = Field(default=1_000_000, ge=1)
+
+    @field_validator("host")
+    @classmethod
+    def _strip_host(cls, host: str) -> str:
+        host = host.strip().rstrip("/")
+        if not host.startswith(("http://", "https://")):
+            raise ValueError(f"host must start with http:// or https://, got {host!r}")
+        return host
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header value; the token may come with or without `Token `."""
+        raw = self.token.get_secret_value().strip()
+        if raw.startswith(("Token ", "Bearer ")):
+            return raw
+        return f"Token {raw}"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> ClientConfig:
+        """Build from UBIOPS_API_TOKEN and UBIOPS_API_HOST (the only env read in extract)."""
+        env = os.environ if environ is None else environ
+        token = env.get(TOKEN_VARIABLE, "")
+        if not token.strip():
+            raise ExtractError(f"{TOKEN_VARIABLE} is not set; set it to your UbiOps API token")
+        values: dict[str, object] = {"token": SecretStr(token)}
+        if env.get(HOST_VARIABLE):
+            values["host"] = env[HOST_VARIABLE]
+        values.update(overrides)
+        return cls.model_validate(values)

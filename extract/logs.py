@@ -1,0 +1,155 @@
+"""Logs: the cursor, the window plan and the pure paginator over `POST /projects/{p}/logs`.
+
+The API pages with the `id` of the last log and a positive `date_range` (at most 24 h),
+returns the cursor log again on every page, and a page shorter than `limit` only says the
+current window is exhausted. So a range is cut into windows of at most 24 h, each paged on
+its own (possibly concurrently) and checkpointed by its own `LogCursor`.
+
+Windows are half-open `[start, end)`: a log belongs to exactly one window, whatever the
+server does at the edges, because records outside the window are dropped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from extract.client import ApiRequest
+from extract.paging import Record
+from extract.timeutil import as_utc, ceil_seconds, format_api_datetime, parse_api_datetime
+
+MAX_WINDOW = timedelta(seconds=86_400)
+
+
+@dataclass(frozen=True)
+class LogCursor:
+    """Progress through one window: the last log delivered (id and date), and whether done."""
+
+    window_start: datetime
+    window_end: datetime
+    last_id: str | None = None
+    last_date: datetime | None = None
+    done: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "window_start": format_api_datetime(self.window_start),
+            "window_end": format_api_datetime(self.window_end),
+            "last_id": self.last_id,
+            "last_date": format_api_datetime(self.last_date) if self.last_date else None,
+            "done": self.done,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LogCursor:
+        last_date = data.get("last_date")
+        return cls(
+            window_start=parse_api_datetime(data["window_start"]),
+            window_end=parse_api_datetime(data["window_end"]),
+            last_id=data.get("last_id"),
+            last_date=parse_api_datetime(last_date) if last_date else None,
+            done=bool(data.get("done", False)),
+        )
+
+
+def plan_log_windows(
+    since: datetime,
+    until: datetime,
+    resume: Iterable[LogCursor] = (),
+    max_window: timedelta = MAX_WINDOW,
+) -> list[LogCursor]:
+    """Cursors covering `[since, until)`: resumed windows as they were, the rest cut fresh.
+
+    Fresh windows are at most `max_window` long; finished resumed windows are left out.
+    """
+    since, until = as_utc(since), as_utc(until)
+    if not timedelta(0) < max_window <= MAX_WINDOW:
+        raise ValueError("a log window must be positive and at most 24 h")
+    resumed = sorted(
+        (c for c in resume if c.window_end > since and c.window_start < until),
+        key=lambda c: c.window_start,
+    )
+    plan: list[LogCursor] = []
+    position = since
+    for cursor in resumed:
+        plan.extend(_cut(position, cursor.window_start, max_window))
+        if not cursor.done:
+            plan.append(cursor)
+        position = max(position, cursor.window_end)
+    plan.extend(_cut(position, until, max_window))
+    return plan
+
+
+def _cut(start: datetime, end: datetime, size: timedelta) -> list[LogCursor]:
+    windows = []
+    while start < end:
+        windows.append(LogCursor(start, min(start + size, end)))
+        start += size
+    return windows
+
+
+@dataclass(frozen=True)
+class LogPaginator:
+    """Pages one window. `limit_trusted`: the server honours `limit`, so a short page ends it.
+
+    Until a full page has shown that, a short page is confirmed by one more request (a
+    server that silently clamps `limit` would otherwise end a window early and lose logs).
+    """
+
+    project: str
+    cursor: LogCursor
+    limit: int = 500
+    limit_trusted: bool = False
+    cursor_lost: bool = False
+
+    def request(self) -> ApiRequest | None:
+        cursor = self.cursor
+        if cursor.done:
+            return None
+        body: dict[str, Any] = {"filters": {}, "limit": self.limit}
+        if cursor.last_id is None or cursor.last_date is None or self.cursor_lost:
+            start = cursor.last_date or cursor.window_start
+            body["date"] = format_api_datetime(start)
+        else:
+            start = cursor.last_date
+            body["id"] = cursor.last_id
+        body["date_range"] = ceil_seconds(start, cursor.window_end)
+        return ApiRequest("POST", f"/projects/{self.project}/logs", body=body)
+
+    def advance(self, body: list[Record]) -> tuple[LogPaginator, list[Record]]:
+        cursor = self.cursor
+        fresh, past_window = self._new_records(body)
+        by_id = cursor.last_id is not None and not self.cursor_lost
+        if by_id and not body:
+            # Not even the cursor log came back: it is gone (retention). Restart from its date.
+            return replace(self, cursor_lost=True), []
+        full = len(body) >= self.limit
+        trusted = self.limit_trusted or full
+        done = past_window or not fresh or (not full and trusted)
+        if fresh:
+            last = fresh[-1]
+            cursor = replace(cursor, last_id=str(last["id"]), last_date=_date(last))
+        next_state = replace(
+            self, cursor=replace(cursor, done=done), limit_trusted=trusted, cursor_lost=False
+        )
+        return next_state, fresh
+
+    def _new_records(self, body: list[Record]) -> tuple[list[Record], bool]:
+        """Records inside the window other than the repeated cursor log; and whether the
+        server already went past the window's end (it sorts oldest first)."""
+        cursor = self.cursor
+        fresh: list[Record] = []
+        past_window = False
+        for record in body:
+            date = _date(record)
+            if date >= cursor.window_end:
+                past_window = True
+            elif record.get("id") != cursor.last_id and date >= cursor.window_start:
+                fresh.append(record)
+        return fresh, past_window
+
+
+def _date(record: Record) -> datetime:
+    return parse_api_datetime(str(record["date"]))

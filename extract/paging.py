@@ -1,0 +1,71 @@
+"""The one paging loop, and the page it yields.
+
+A paginator is a frozen value that answers two questions without doing I/O: which request
+comes next (`request()`, None when done) and, given the body that request returned, which
+records are new and what the next state is (`advance(body)`). The loop below is the only
+place that sends; it refuses to send the same request twice and caps the number of pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from extract.client import ApiRequest, UbiOpsClient
+from extract.errors import PagingStalled
+
+Record = dict[str, Any]
+CursorT_co = TypeVar("CursorT_co", covariant=True)
+
+
+class Paginator(Protocol[CursorT_co]):
+    """A pure paging state machine; see the module docstring."""
+
+    @property
+    def cursor(self) -> CursorT_co: ...
+
+    def request(self) -> ApiRequest | None: ...
+
+    def advance(self, body: list[Record]) -> tuple[Self, list[Record]]: ...
+
+
+@dataclass(frozen=True)
+class Page(Generic[CursorT_co]):
+    """New records of one stream, and the cursor to commit once they are durable.
+
+    `window` is the half-open time interval the page belongs to (None for audit events);
+    `window_done` says the window holds nothing more, so the caller can record it complete.
+    """
+
+    stream: str
+    project: str
+    records: list[Record]
+    cursor: CursorT_co
+    window: tuple[datetime, datetime] | None
+    window_done: bool
+
+
+P = TypeVar("P", bound=Paginator[Any])
+
+
+async def iter_pages(
+    client: UbiOpsClient, paginator: P, *, max_pages: int
+) -> AsyncIterator[tuple[P, list[Record]]]:
+    """Send each request the paginator asks for; yield its next state and the new records."""
+    sent: set[str] = set()
+    request = paginator.request()
+    while request is not None:
+        fingerprint = request.fingerprint()
+        if fingerprint in sent:
+            raise PagingStalled(f"paginator repeated a request to {request.path}; stopping")
+        if len(sent) >= max_pages:
+            raise PagingStalled(f"more than {max_pages} pages from {request.path}; stopping")
+        sent.add(fingerprint)
+        body = await client.send(request)
+        if not isinstance(body, list):
+            raise PagingStalled(f"{request.path} returned {type(body).__name__}, not a list")
+        paginator, records = paginator.advance(body)
+        yield paginator, records
+        request = paginator.request()

@@ -1,0 +1,162 @@
+"""The three event streams as async iterators of `Page`s, each carrying its cursor.
+
+The caller commits a page's cursor after the page's records are durable; after a crash it
+passes the last committed cursor(s) back and the stream resumes without a gap (the last
+page may come again; the lake dedupes by id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from extract.audit import AuditCursor, AuditPaginator
+from extract.client import UbiOpsClient
+from extract.logs import LogCursor, LogPaginator, plan_log_windows
+from extract.paging import Page, iter_pages
+from extract.projects import validate_project_name
+from extract.request_list import ObjectType, RequestCursor, RequestPaginator
+from extract.timeutil import as_utc
+
+
+@dataclass
+class _LimitKnowledge:
+    """Shared between the windows of one run: has the server been seen to honour `limit`?"""
+
+    trusted: bool = False
+
+
+async def iter_logs(
+    client: UbiOpsClient,
+    project: str,
+    since: datetime,
+    until: datetime,
+    resume: LogCursor | Iterable[LogCursor] | None = None,
+    *,
+    page_size: int | None = None,
+    concurrency: int = 4,
+) -> AsyncIterator[Page[LogCursor]]:
+    """Every log dated in `[since, until)`, window by window (<= 24 h), once per window.
+
+    Up to `concurrency` windows are paged at the same time; pages of one window come in
+    order, pages of different windows interleave. `resume` takes the last committed cursor
+    of one or more windows; windows it marks done are skipped.
+    """
+    project = validate_project_name(project)
+    resumed = [resume] if isinstance(resume, LogCursor) else list(resume or ())
+    windows = plan_log_windows(since, until, resumed)
+    limit = page_size or client.config.log_page_size
+    knowledge = _LimitKnowledge()
+    if concurrency <= 1 or len(windows) <= 1:
+        for window in windows:
+            async for page in _page_log_window(client, project, window, limit, knowledge):
+                yield page
+        return
+    async for page in _page_concurrently(
+        client, project, windows, limit=limit, knowledge=knowledge, concurrency=concurrency
+    ):
+        yield page
+
+
+async def _page_log_window(
+    client: UbiOpsClient, project: str, window: LogCursor, limit: int, knowledge: _LimitKnowledge
+) -> AsyncIterator[Page[LogCursor]]:
+    paginator = LogPaginator(project, window, limit=limit, limit_trusted=knowledge.trusted)
+    bounds = (window.window_start, window.window_end)
+    async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
+        knowledge.trusted = knowledge.trusted or state.limit_trusted
+        yield Page("logs", project, records, state.cursor, bounds, state.cursor.done)
+
+
+_WORKER_DONE = object()
+
+
+async def _page_concurrently(
+    client: UbiOpsClient,
+    project: str,
+    windows: list[LogCursor],
+    *,
+    limit: int,
+    knowledge: _LimitKnowledge,
+    concurrency: int,
+) -> AsyncIterator[Page[LogCursor]]:
+    """Workers take windows in time order; the first error cancels the rest and is raised."""
+    todo = list(reversed(windows))
+    # Bounded, so a slow consumer holds the workers back instead of buffering the range.
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=2 * concurrency)
+
+    async def work() -> None:
+        try:
+            while todo:
+                window = todo.pop()
+                async for page in _page_log_window(client, project, window, limit, knowledge):
+                    await queue.put(page)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            await queue.put(error)
+            return
+        await queue.put(_WORKER_DONE)
+
+    workers = [asyncio.create_task(work()) for _ in range(min(concurrency, len(windows)))]
+    try:
+        running = len(workers)
+        while running:
+            item = await queue.get()
+            if item is _WORKER_DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item  # type: ignore[misc]
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def iter_requests(
+    client: UbiOpsClient,
+    project: str,
+    object_type: ObjectType,
+    since: datetime,
+    until: datetime,
+    *,
+    resume: RequestCursor | None = None,
+    page_size: int | None = None,
+) -> AsyncIterator[Page[RequestCursor]]:
+    """Every request of `object_type` created in `[since, until)`, at its state when read.
+
+    `until` should be at least a few seconds in the past: a request created after the scan
+    passed its instant would belong to this window but be read by neither run.
+    """
+    project = validate_project_name(project)
+    cursor = resume or RequestCursor(object_type, as_utc(since), as_utc(until))
+    if cursor.object_type != object_type:
+        raise ValueError(f"resume cursor is for {cursor.object_type}, not {object_type}")
+    limit = page_size or client.config.requests_page_size
+    paginator = RequestPaginator(project, cursor, limit=limit)
+    bounds = (cursor.window_start, cursor.window_end)
+    async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
+        yield Page("requests", project, records, state.cursor, bounds, state.cursor.done)
+
+
+async def iter_audit_events(
+    client: UbiOpsClient,
+    project: str,
+    known: AuditCursor | None = None,
+    *,
+    page_size: int | None = None,
+) -> AsyncIterator[Page[AuditCursor]]:
+    """Every audit event newer than `known` (all of them when None), newest first.
+
+    Mid-scan pages carry `known` unchanged; the last page (`window_done`) carries the new
+    boundary, so a crash mid-scan simply scans again.
+    """
+    project = validate_project_name(project)
+    limit = page_size or client.config.audit_page_size
+    paginator = AuditPaginator(project, known or AuditCursor(), limit=limit)
+    async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
+        yield Page("audit_events", project, records, state.cursor, None, state.done)
