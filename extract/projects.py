@@ -33,22 +33,22 @@ def validate_project_name(name: object) -> str:
 
 @dataclass(frozen=True)
 class ProjectListing:
-    """Valid names in the order given (duplicates dropped), and the rejected ones with reasons."""
+    """Valid names in the order given (duplicates dropped); rejected ones as (name, reason)."""
 
     valid: tuple[str, ...]
-    invalid: tuple[InvalidProjectName, ...]
+    invalid: tuple[tuple[str, str], ...]
 
 
 def check_project_names(names: Iterable[object]) -> ProjectListing:
     """Split names into valid and invalid ones; invalid ones are logged and skipped."""
     valid: list[str] = []
-    invalid: list[InvalidProjectName] = []
+    invalid: list[tuple[str, str]] = []
     for name in names:
         try:
             checked = validate_project_name(name)
         except InvalidProjectName as error:
             log.warning("skipping project: %s", error)
-            invalid.append(error)
+            invalid.append((error.name, error.reason))
             continue
         if checked not in valid:
             valid.append(checked)
