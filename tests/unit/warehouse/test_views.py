@@ -1,0 +1,110 @@
+"""View SQL comes from the declared schemas; only read statements pass the SQL gate."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from transform.schemas import LOGS, SCHEMAS
+from warehouse.errors import QueryRefused
+from warehouse.query import QueryResult, check_read_only, format_csv, format_json, format_table
+from warehouse.views import duckdb_type, event_view_sql, ident, sql_string, view_statements
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [
+        (pl.Datetime("us", "UTC"), "TIMESTAMPTZ"),
+        (pl.Date(), "DATE"),
+        (pl.Enum(["a"]), "VARCHAR"),
+        (pl.List(pl.String()), "VARCHAR[]"),
+        (pl.Int64(), "BIGINT"),
+        (pl.Boolean(), "BOOLEAN"),
+    ],
+)
+def test_declared_types_map_to_duckdb(dtype, expected):
+    """Each polars type of the schemas has its DuckDB counterpart (UTC -> TIMESTAMPTZ)."""
+    assert duckdb_type(dtype) == expected
+
+
+def test_every_declared_column_has_a_duckdb_type():
+    """No schema declares a type the views cannot expose."""
+    for schema in SCHEMAS.values():
+        for column in schema.columns:
+            assert duckdb_type(column.dtype)
+
+
+def test_literals_and_identifiers_are_escaped():
+    """Quotes in paths and names cannot end the literal or identifier early."""
+    assert sql_string("a'b") == "'a''b'"
+    assert ident('us"er') == '"us""er"'
+
+
+def test_event_view_dedupes_within_partition_columns():
+    """The event view's window partitions by project and day first, so day filters prune."""
+    sql = event_view_sql(Path("/lake"), LOGS, has_files=True)
+    assert 'PARTITION BY "project", "day", "id"' in sql
+    assert "'/lake/logs/*/*/*.parquet'" in sql
+
+
+def test_empty_tables_get_typed_empty_views():
+    """A table without files is a typed SELECT with no rows instead of a failing glob."""
+    statements = view_statements(Path("/lake"), set())
+    logs = next(s for s in statements if s.startswith('CREATE OR REPLACE VIEW "logs"'))
+    assert "WHERE false" in logs
+    assert "read_parquet" not in logs
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT 1", "explain select 1", "with a as (select 1) select * from a"]
+)
+def test_read_statements_pass(sql):
+    """SELECT, WITH ... SELECT and EXPLAIN are allowed."""
+    check_read_only(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY (SELECT 1) TO 'x.csv'",
+        "CREATE TABLE t AS SELECT 1",
+        "ATTACH 'x.db'",
+        "SET enable_external_access = true",
+        "SELECT 1; SELECT 2",
+        "INSTALL httpfs",
+        "DELETE FROM logs",
+    ],
+)
+def test_other_statements_are_refused(sql):
+    """Anything that could write, attach, load or reconfigure is refused before it runs."""
+    with pytest.raises(QueryRefused):
+        check_read_only(sql)
+
+
+RESULT = QueryResult(
+    ["day", "n", "text"], [(dt.date(2026, 1, 2), 3, 'a,"b"'), (None, None, "line\nbreak")]
+)
+
+
+def test_csv_output_quotes_and_dates():
+    """CSV output has a header, ISO dates and quoted fields."""
+    lines = format_csv(RESULT).splitlines()
+    assert lines[0] == "day,n,text"
+    assert lines[1] == '2026-01-02,3,"a,""b"""'
+
+
+def test_json_output_is_records():
+    """JSON output is an array of objects keyed by column, dates in ISO 8601."""
+    records = json.loads(format_json(RESULT))
+    assert records[0] == {"day": "2026-01-02", "n": 3, "text": 'a,"b"'}
+    assert records[1]["n"] is None
+
+
+def test_table_output_aligns_columns():
+    """The text table has a header, a rule and one line per row, nulls shown as NULL."""
+    lines = format_table(RESULT).splitlines()
+    assert len(lines) == 4
+    assert "NULL" in lines[3]
+    assert len({len(line) for line in lines}) == 1
