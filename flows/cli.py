@@ -1,0 +1,235 @@
+"""`ubiops-etl`: the command line. Parses flags (each with an env var), builds Settings once,
+runs the Prefect flows, and turns expected failures into one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flows import console
+from flows.errors import run_cli
+from flows.settings import DEFAULT_WAREHOUSE, Settings
+
+# Prefect reads its settings at import time: keep the CLI quiet and offline unless told otherwise.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+app = typer.Typer(
+    name="ubiops-etl",
+    help="Copy UbiOps logs, requests and audit events into a Parquet lake you query with DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEMO_WAREHOUSE = Path(".ubiops-etl/demo")
+
+WarehouseOpt = Annotated[
+    Path,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        envvar="UBIOPS_ETL_WAREHOUSE",
+        help="Lake root directory.",
+        show_default=True,
+    ),
+]
+ProjectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--project",
+        "-p",
+        envvar="UBIOPS_ETL_PROJECTS",
+        help="Project to sync (repeat; default: all projects the token can see).",
+    ),
+]
+StreamOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stream",
+        "-s",
+        envvar="UBIOPS_ETL_STREAMS",
+        help="Stream to sync: logs, requests, audit_events, snapshots (repeat; default: all).",
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option(envvar="UBIOPS_ETL_CONCURRENCY", help="Concurrent API calls (default 4)."),
+]
+RateOpt = Annotated[
+    int | None,
+    typer.Option(
+        envvar="UBIOPS_ETL_RATE_PER_MINUTE",
+        help="Client-side API calls per minute per endpoint group (default 280).",
+    ),
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with the flags that were given on top."""
+    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    for key in ("projects", "streams"):
+        if key in given:
+            given[key] = tuple(x for item in given[key] for x in str(item).split(",") if x)
+    return Settings(**given)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.command()
+def demo(
+    warehouse: WarehouseOpt = DEMO_WAREHOUSE,
+    seed: Annotated[int, typer.Option(envvar="UBIOPS_ETL_DEMO_SEED", help="Simulator seed.")] = 7,
+) -> None:
+    """Start the embedded simulator, sync it into a local lake and answer three questions."""
+    from flows.demo import run_demo
+
+    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, now=_now()))
+
+
+@app.command()
+def sync(
+    project: ProjectOpt = None,
+    stream: StreamOpt = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            envvar="UBIOPS_ETL_SINCE",
+            help="Start of the first sync (ISO 8601 or an age like 7d; default 7d). "
+            "Later syncs continue from their cursors.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(envvar="UBIOPS_ETL_UNTIL", help="End (ISO 8601 or age; default now)."),
+    ] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    concurrency: ConcurrencyOpt = None,
+    rate_per_minute: RateOpt = None,
+) -> None:
+    """Incremental sync of all streams of all visible (or the named) projects."""
+    from flows.runs import run_sync
+
+    def go() -> int:
+        settings = _settings(
+            warehouse=warehouse,
+            projects=project,
+            streams=stream,
+            concurrency=concurrency,
+            rate_per_minute=rate_per_minute,
+        )
+        return run_sync(settings, since=since, until=until, now=_now())
+
+    run_cli(go)
+
+
+@app.command()
+def backfill(
+    since: Annotated[
+        str, typer.Option(envvar="UBIOPS_ETL_SINCE", help="Start (ISO 8601 or age like 30d).")
+    ],
+    until: Annotated[
+        str, typer.Option(envvar="UBIOPS_ETL_UNTIL", help="End (ISO 8601 or age; e.g. now).")
+    ] = "now",
+    project: ProjectOpt = None,
+    stream: StreamOpt = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    concurrency: ConcurrencyOpt = None,
+    rate_per_minute: RateOpt = None,
+) -> None:
+    """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
+    from flows.runs import run_backfill
+
+    def go() -> int:
+        settings = _settings(
+            warehouse=warehouse,
+            projects=project,
+            streams=stream,
+            concurrency=concurrency,
+            rate_per_minute=rate_per_minute,
+        )
+        return run_backfill(settings, since=since, until=until, now=_now())
+
+    run_cli(go)
+
+
+@app.command()
+def compact(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
+    """Merge the small files that frequent syncs leave into few files per partition."""
+    from flows.runs import run_compact
+
+    run_cli(lambda: run_compact(_settings(warehouse=warehouse)))
+
+
+@app.command()
+def status(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
+    """Per project and stream: cursor, last run, rows and lag behind now."""
+    from flows.runs import show_status
+
+    run_cli(lambda: show_status(_settings(warehouse=warehouse), now=_now()))
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SELECT over the views (logs, requests, ...).")],
+    format: Annotated[
+        str,
+        typer.Option("--format", "-f", envvar="UBIOPS_ETL_FORMAT", help="table, csv or json."),
+    ] = "table",
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Ask the lake a question in SQL (read-only; the views are listed by `SHOW TABLES`)."""
+    from flows.runs import run_query
+
+    run_cli(lambda: run_query(_settings(warehouse=warehouse), query, fmt=format))
+
+
+@app.command()
+def serve(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    sync_every: Annotated[
+        str,
+        typer.Option(envvar="UBIOPS_ETL_SYNC_EVERY", help="Sync interval (an age: 15m, 1h)."),
+    ] = "15m",
+    sync_cron: Annotated[
+        str | None,
+        typer.Option(envvar="UBIOPS_ETL_SYNC_CRON", help="Cron for sync (overrides --sync-every)."),
+    ] = None,
+    compact_cron: Annotated[
+        str,
+        typer.Option(envvar="UBIOPS_ETL_COMPACT_CRON", help="Cron for compaction."),
+    ] = "0 3 * * *",
+    project: ProjectOpt = None,
+    stream: StreamOpt = None,
+) -> None:
+    """Register sync and compact as Prefect deployments with schedules and serve them."""
+    from flows.serve import serve_deployments
+
+    def go() -> int:
+        settings = _settings(warehouse=warehouse, projects=project, streams=stream)
+        return serve_deployments(
+            settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
+        )
+
+    run_cli(go)
+
+
+def _mount_simulator() -> None:
+    from simulator.cli import app as simulator_app
+
+    app.add_typer(simulator_app, name="simulator", help="Run the UbiOps API simulator.")
+
+
+_mount_simulator()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    console.configure()
+    app()

@@ -1,0 +1,97 @@
+"""`ubiops-etl demo`: the product end to end in about a minute, with no token and no network.
+
+It starts the embedded simulator on a free loopback port, runs the real sync flow against it
+into a local warehouse, prints what landed, and answers three questions in SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+from flows import console
+from flows.errors import UsageError
+from flows.runs import report_run
+from warehouse import format_table, rows_per_table, run_sql
+
+DEMO_MARKER = ".ubiops-etl-demo"
+DEMO_DAYS = 3
+
+QUESTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "Failure rate per deployment (finished requests)",
+        """SELECT object_name AS deployment, sum(requests) AS requests,
+       sum(failures) AS failures,
+       round(sum(failures) / nullif(sum(finished), 0), 3) AS failure_rate
+FROM mart_requests_daily WHERE object_type = 'deployment'
+GROUP BY ALL ORDER BY failure_rate DESC""",
+    ),
+    (
+        "Slowest deployments by p95 run time",
+        """SELECT deployment, count(*) AS finished,
+       round(quantile_cont(seconds_running, 0.95), 2) AS p95_run_s,
+       round(quantile_cont(seconds_queued, 0.95), 2) AS p95_queue_s
+FROM requests WHERE object_type = 'deployment' AND finished
+GROUP BY ALL ORDER BY p95_run_s DESC LIMIT 5""",
+    ),
+    (
+        "Latest errors",
+        """SELECT strftime(date, '%Y-%m-%d %H:%M:%S') AS utc, project, deployment_name,
+       left(replace(log, chr(10), ' | '), 70) AS log
+FROM logs WHERE level = 'error' ORDER BY date DESC, id DESC LIMIT 5""",
+    ),
+)
+
+
+def prepare_warehouse(warehouse: Path) -> None:
+    """Start from an empty demo lake; never wipe a directory the demo did not create."""
+    if warehouse.exists() and any(warehouse.iterdir()):
+        if not (warehouse / DEMO_MARKER).exists():
+            raise UsageError(
+                f"{warehouse} is not empty and was not made by the demo; "
+                "point --warehouse at an empty or demo directory"
+            )
+        shutil.rmtree(warehouse)
+    warehouse.mkdir(parents=True, exist_ok=True)
+    (warehouse / DEMO_MARKER).write_text("made by `ubiops-etl demo`; safe to delete\n")
+
+
+def run_demo(*, warehouse: Path, seed: int, now: datetime) -> int:
+    """Simulator -> real sync flow -> lake -> three answers."""
+    from flows.prefect_flows import sync_flow
+    from simulator import SystemClock, WorldSpec, create_app, generate_world, serve_in_thread
+
+    started = time.monotonic()
+    prepare_warehouse(warehouse)
+    world = generate_world(WorldSpec(seed=seed, days=DEMO_DAYS), now=now)
+    app = create_app(world, clock=SystemClock())
+    with serve_in_thread(app, host="127.0.0.1", port=0) as server:
+        console.err.print(
+            f"simulator: {server.base_url} with {len(world.project_names)} projects "
+            f"of organisation {world.organization!r} (seed {seed})"
+        )
+        # The simulator's token is not a secret; the flow reads it like a real one.
+        os.environ["UBIOPS_API_HOST"] = server.base_url
+        os.environ["UBIOPS_API_TOKEN"] = f"Token {world.token}"
+        ledger = asyncio.run(
+            sync_flow(warehouse=str(warehouse), since=f"{DEMO_DAYS + 1}d", until="now")
+        )
+    code = report_run(ledger)
+    console.out.print("\n[bold]Rows per table[/]")
+    counts = rows_per_table(warehouse)
+    for table, rows in counts.items():
+        console.out.print(f"  {table:<24}{rows:>10,}")
+    for title, query in QUESTIONS:
+        console.out.print(f"\n[bold]{title}[/]\n[dim]{query}[/]")
+        console.out.print(format_table(run_sql(warehouse, query)), markup=False, highlight=False)
+    console.out.print(
+        f"\nDone in {time.monotonic() - started:.0f}s. Ask your own questions:\n"
+        f"  .venv/bin/ubiops-etl sql \"SELECT * FROM mart_requests_daily LIMIT 10\" "
+        f"--warehouse {warehouse}\n"
+        f"  duckdb -readonly {warehouse / 'ubiops.duckdb'}   (views for BI tools; SHOW TABLES)"
+    )
+    return code

@@ -1,0 +1,184 @@
+"""The Prefect layer, kept thin: flows that call `runner.execute`, one coarse task per
+(project, stream), a table artifact with the run summary, and a progress artifact for backfills.
+
+Tasks take the client, the lake and frames, so caching is off (Prefect would hash inputs);
+retries stay in the HTTP client (one retry layer), so tasks have none either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+
+from flows import runner
+from flows.engine import RunContext
+from flows.progress import RunProgress, current_progress
+from flows.runner import hold_stream_locks
+from flows.settings import Settings
+from flows.summary import RunSummary, StreamResult
+from flows.timeparse import parse_instant
+from warehouse import Lake
+
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+
+
+@task(
+    name="sync-stream",
+    task_run_name="{stream}:{project}",
+    cache_policy=NO_CACHE,
+    retries=0,
+    log_prints=False,
+)
+async def stream_task(
+    ctx: RunContext,
+    project: str,
+    stream: str,
+    since: datetime | None,
+    until: datetime,
+    backfill: bool,
+) -> StreamResult:
+    """One coarse unit of work: a whole (project, stream), windows paged inside it."""
+    return await runner.run_stream(ctx, project, stream, since, until, backfill)
+
+
+def _settings(**overrides: Any) -> Settings:
+    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    for key in ("projects", "streams"):
+        if key in given:
+            given[key] = tuple(given[key])
+    return Settings(**given)
+
+
+async def _publish(
+    summary: RunSummary, logger: logging.Logger | logging.LoggerAdapter[Any]
+) -> None:
+    await acreate_table_artifact(
+        key=f"ubiops-{summary.kind}-summary",
+        table=summary.table_rows(),
+        description=(
+            f"{summary.kind} {'ok' if summary.ok else 'INCOMPLETE'}: "
+            f"{summary.rows_written} rows written, {summary.rejects} rejected, "
+            f"{summary.api_calls} API calls, {summary.retries} retries, "
+            f"{summary.duration_s:.1f}s"
+        ),
+    )
+    logger.info(
+        "%s finished: ok=%s rows_written=%d rejects=%d pages=%d api_calls=%d retries=%d",
+        summary.kind,
+        summary.ok,
+        summary.rows_written,
+        summary.rejects,
+        summary.pages,
+        summary.api_calls,
+        summary.retries,
+    )
+
+
+async def _run(
+    kind: str, settings: Settings, since: str | None, until: str | None
+) -> dict[str, Any]:
+    logger = get_run_logger()
+    now = runner.utc_now()
+    start = parse_instant(since, now=now) if since else None
+    end = parse_instant(until, now=now) if until else now
+    hook = current_progress()
+    tracker = RunProgress()
+    artifact: UUID | None = None
+    if kind == "backfill":
+        artifact = await acreate_progress_artifact(
+            progress=0.0, key="ubiops-backfill-progress", description="backfill windows done"
+        )
+
+    def progress(result: StreamResult) -> None:
+        tracker.update(result)
+        if hook is not None:
+            hook(result)
+
+    async def tracked(ctx: RunContext, *args: Any) -> StreamResult:
+        # Coarse updates (per finished stream) keep the artifact cheap to maintain.
+        result = await stream_task(ctx, *args)
+        if artifact is not None:
+            done, total = tracker.windows
+            await aupdate_progress_artifact(artifact, progress=100.0 * done / max(total, 1))
+        return result
+
+    summary = await runner.execute(
+        settings,
+        kind=kind,
+        since=start,
+        until=end,
+        now=now,
+        logger=logger,
+        runner=tracked,
+        progress=progress,
+    )
+    await _publish(summary, logger)
+    return summary.to_ledger()
+
+
+@flow(name="ubiops-sync", log_prints=False, validate_parameters=True)
+async def sync_flow(
+    projects: list[str] | None = None,
+    streams: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    warehouse: str | None = None,
+    concurrency: int | None = None,
+    rate_per_minute: int | None = None,
+) -> dict[str, Any]:
+    """Incremental sync of all streams of all visible (or the named) projects.
+
+    The token comes from UBIOPS_API_TOKEN in the worker's environment, never a parameter.
+    """
+    settings = _settings(
+        projects=projects,
+        streams=streams,
+        warehouse=warehouse,
+        concurrency=concurrency,
+        rate_per_minute=rate_per_minute,
+    )
+    return await _run("sync", settings, since, until)
+
+
+@flow(name="ubiops-backfill", log_prints=False)
+async def backfill_flow(
+    since: str,
+    until: str | None = None,
+    projects: list[str] | None = None,
+    streams: list[str] | None = None,
+    warehouse: str | None = None,
+    concurrency: int | None = None,
+    rate_per_minute: int | None = None,
+) -> dict[str, Any]:
+    """Load a date range; windows in parallel; finished windows are never fetched again."""
+    settings = _settings(
+        projects=projects,
+        streams=streams,
+        warehouse=warehouse,
+        concurrency=concurrency,
+        rate_per_minute=rate_per_minute,
+    )
+    return await _run("backfill", settings, since, until)
+
+
+@flow(name="ubiops-compact", log_prints=False)
+def compact_flow(warehouse: str | None = None) -> dict[str, Any]:
+    """Merge small files into few per partition, atomically, under the lake's writer lock."""
+    settings = _settings(warehouse=warehouse)
+    logger = get_run_logger()
+    lake = Lake.open(settings.warehouse)
+    with hold_stream_locks(lake):
+        report = lake.compact()
+    logger.info("compaction: %s", report)
+    return dataclasses.asdict(report)

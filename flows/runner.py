@@ -1,0 +1,170 @@
+"""One run over many (project, stream) pairs: plain async functions that tests call directly.
+
+The Prefect layer (`flows.prefect_flows`) wraps `run_stream` as a task and calls `execute`
+from its flows; nothing here imports Prefect, so the logic is tested without an engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from extract import (
+    AuthError,
+    ClientConfig,
+    RetryPolicy,
+    UbiOpsClient,
+    list_projects,
+    open_client,
+    validate_project_name,
+)
+from extract.errors import ExtractError, InvalidProjectName
+from flows import engine
+from flows.errors import UsageError
+from flows.settings import Settings
+from flows.summary import RunSummary, StreamResult
+from warehouse import Lake, LakeBusy, build_bi_database
+
+Clock = Callable[[], datetime]
+StreamRunner = Callable[..., Awaitable[StreamResult]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfig:
+    """The extractor's configuration, derived from the run's settings."""
+    return ClientConfig(
+        host=settings.api_host,
+        token=SecretStr(settings.require_token().get_secret_value()),
+        rate_per_minute=settings.rate_per_minute,
+        requests_rate_per_minute=settings.rate_per_minute,
+        max_concurrency=settings.concurrency,
+        read_timeout_s=settings.timeout_seconds,
+        log_page_size=settings.page_size,
+        retry=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            max_total_s=settings.max_retry_seconds,
+            wait=retry_wait,
+        ),
+    )
+
+
+async def run_stream(
+    ctx: engine.RunContext,
+    project: str,
+    stream: str,
+    since: datetime | None,
+    until: datetime,
+    backfill: bool,
+) -> StreamResult:
+    """Sync one (project, stream) under its lake lock; failures become a failed result."""
+    try:
+        with ctx.lake.lock(lock_name(project, stream)):
+            if stream == "logs":
+                return await engine.sync_logs(
+                    ctx, project, since=since, until=until, backfill=backfill
+                )
+            if stream == "requests":
+                return await engine.sync_requests(ctx, project, since=since, until=until)
+            if stream == "audit_events":
+                return await engine.sync_audit(ctx, project)
+            return await engine.sync_snapshots(ctx, project)
+    except AuthError:
+        raise
+    except (ExtractError, LakeBusy, OSError) as exc:
+        ctx.logger.error("%s of %s failed: %s", stream, project, exc)
+        return StreamResult(project, stream, ok=False, error=str(exc))
+
+
+def lock_name(project: str, stream: str) -> str:
+    """The lake lock that one writer of (project, stream) holds."""
+    return f"{stream}__{project}"
+
+
+@contextlib.contextmanager
+def hold_stream_locks(lake: Lake) -> Iterator[None]:
+    """Every event stream's lock, for compaction: it must not race a writer's rewrite."""
+    with contextlib.ExitStack() as stack:
+        for project, stream in lake.state.streams():
+            if stream in ("logs", "requests", "audit_events"):
+                stack.enter_context(lake.lock(lock_name(project, stream)))
+        yield
+
+
+async def resolve_projects(
+    client: UbiOpsClient, wanted: tuple[str, ...]
+) -> tuple[list[str], dict[str, str]]:
+    """Projects to sync and the ones skipped with why (invalid name, not visible)."""
+    listing = await list_projects(client)
+    visible, skipped = list(listing.valid), dict(listing.invalid)
+    if not wanted:
+        return visible, skipped
+    chosen: list[str] = []
+    for name in wanted:
+        try:
+            validate_project_name(name)
+        except InvalidProjectName as exc:
+            skipped[name] = exc.reason
+            continue
+        if name in visible:
+            chosen.append(name)
+        else:
+            skipped[name] = "not found among the projects this token can see"
+    if not chosen:
+        shown = ", ".join(visible[:10]) or "none"
+        raise UsageError(f"unknown project {', '.join(map(repr, wanted))}: the token sees {shown}")
+    return chosen, skipped
+
+
+async def execute(
+    settings: Settings,
+    *,
+    kind: str,
+    since: datetime | None,
+    until: datetime,
+    now: datetime,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    runner: StreamRunner = run_stream,
+    progress: engine.ProgressHook | None = None,
+    clock: Clock = utc_now,
+    client_factory: Callable[[ClientConfig], Any] = open_client,
+) -> RunSummary:
+    """Open the lake (repairing a crash), sync every (project, stream), record the summary."""
+    lake = await asyncio.to_thread(Lake.open, settings.warehouse)
+    summary = RunSummary(run_id=uuid.uuid4().hex, kind=kind, started_at=now)
+    backfill = kind == "backfill"
+    async with client_factory(client_config(settings)) as client:
+        try:
+            projects, summary.skipped_projects = await resolve_projects(client, settings.projects)
+            for name, why in summary.skipped_projects.items():
+                logger.warning("skipping project %r: %s", name, why)
+            ctx = engine.RunContext(client, lake, settings, now, logger)
+            ctx.checkpoint_windows = backfill
+            if progress is not None:
+                ctx.progress = progress
+            jobs = [
+                runner(ctx, project, stream, since, until, backfill)
+                for project in projects
+                for stream in settings.streams
+            ]
+            summary.results = list(await asyncio.gather(*jobs))
+        except Exception as exc:
+            summary.error = str(exc)
+            raise
+        finally:
+            summary.api_calls = client.stats.calls
+            summary.retries = client.stats.retries
+            summary.throttled = sum(g.throttled for g in client.stats.groups.values())
+            summary.finished_at = clock()
+            await asyncio.to_thread(lake.ledger.append, summary.to_ledger())
+    await asyncio.to_thread(build_bi_database, lake.root)
+    return summary

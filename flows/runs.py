@@ -1,0 +1,205 @@
+"""What each CLI command does once its flags are parsed: check, run the flow, print, exit code."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+
+from flows import console, runner
+from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
+from flows.progress import reporting
+from flows.settings import ALL_STREAMS, Settings
+from flows.timeparse import parse_instant
+from warehouse import (
+    Lake,
+    format_csv,
+    format_json,
+    format_table,
+    run_sql,
+)
+
+BUSY_MARK = "held by another run"
+
+
+async def preflight(settings: Settings) -> list[str]:
+    """Fail fast, before any Prefect run, on a bad token, host or project name."""
+    async with runner.open_client(runner.client_config(settings)) as client:
+        projects, skipped = await runner.resolve_projects(client, settings.projects)
+    for name, why in skipped.items():
+        console.log.warning("skipping project %r: %s", name, why)
+    return projects
+
+
+def _check_window(since: str | None, until: str | None, now: datetime) -> None:
+    start = parse_instant(since, now=now) if since else None
+    end = parse_instant(until, now=now) if until else now
+    if start is not None and start >= end:
+        raise UsageError(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
+
+
+def _flow_params(settings: Settings) -> dict[str, Any]:
+    return {
+        "projects": list(settings.projects) or None,
+        "streams": list(settings.streams),
+        "warehouse": str(settings.warehouse),
+    }
+
+
+def report_run(ledger: dict[str, Any]) -> int:
+    """Print the run's table; the exit code says whether every stream synced."""
+    table = Table(title=f"{ledger['kind']} {'ok' if ledger['ok'] else 'INCOMPLETE'}")
+    for column in ("project", "stream", "status", "rows written", "rejects", "pages", "lag"):
+        table.add_column(column, justify="right" if column[0] in "rpl" else "left")
+    for s in ledger["streams"]:
+        lag = "-" if s["lag_s"] is None else f"{s['lag_s'] / 60:.1f} min"
+        status = "ok" if s["ok"] else "[red]FAILED[/]"
+        table.add_row(
+            s["project"], s["stream"], status, f"{s['rows_written']:,}", str(s["rejects"]),
+            str(s["pages"]), lag,
+        )
+    console.out.print(table)
+    console.out.print(
+        f"{ledger['rows_written']:,} rows written, {ledger['rejects']} rejected "
+        f"(see _rejects), {ledger['api_calls']} API calls, {ledger['retries']} retries, "
+        f"{ledger['duration_s']:.1f}s"
+    )
+    failed = [s for s in ledger["streams"] if not s["ok"]]
+    for s in failed:
+        console.err.print(f"{s['stream']} of {s['project']} failed: {s['error']}", markup=False)
+    for name, why in ledger["skipped_projects"].items():
+        console.err.print(f"project {name!r} skipped: {why}", markup=False)
+    if failed and all(BUSY_MARK in (s["error"] or "") for s in failed):
+        console.err.print(
+            "[bold red]error:[/] the warehouse is being written by another run; "
+            "wait for it to finish, then retry"
+        )
+        return EXIT_BUSY
+    if not ledger["ok"]:
+        console.err.print(
+            f"[bold red]error:[/] {len(failed)} stream(s) and "
+            f"{len(ledger['skipped_projects'])} project(s) did not sync; the next run retries them"
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def run_sync(settings: Settings, *, since: str | None, until: str | None, now: datetime) -> int:
+    """`ubiops-etl sync`."""
+    from flows.prefect_flows import sync_flow
+
+    _check_window(since, until, now)
+    asyncio.run(preflight(settings))
+    params = _flow_params(settings) | {"since": since, "until": until}
+    with reporting():
+        ledger = asyncio.run(sync_flow(**params, **_tuning(settings)))
+    return report_run(ledger)
+
+
+def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -> int:
+    """`ubiops-etl backfill`."""
+    from flows.prefect_flows import backfill_flow
+
+    _check_window(since, until, now)
+    asyncio.run(preflight(settings))
+    params = _flow_params(settings) | {"since": since, "until": until}
+    with reporting():
+        ledger = asyncio.run(backfill_flow(**params, **_tuning(settings)))
+    return report_run(ledger)
+
+
+def _tuning(settings: Settings) -> dict[str, Any]:
+    return {"concurrency": settings.concurrency, "rate_per_minute": settings.rate_per_minute}
+
+
+def run_compact(settings: Settings) -> int:
+    """`ubiops-etl compact`."""
+    from flows.prefect_flows import compact_flow
+
+    report = compact_flow(warehouse=str(settings.warehouse))
+    console.out.print(
+        f"compacted {report['partitions_compacted']} partitions: "
+        f"{report['files_before']} files -> {report['files_after']} ({report['rows']:,} rows)"
+    )
+    return EXIT_OK
+
+
+def run_query(settings: Settings, query: str, *, fmt: str) -> int:
+    """`ubiops-etl sql`: read-only, file access confined to the warehouse."""
+    formatters = {"table": format_table, "csv": format_csv, "json": format_json}
+    if fmt not in formatters:
+        raise UsageError(f"unknown --format {fmt!r}; use table, csv or json")
+    if not settings.warehouse.is_dir():
+        raise UsageError(
+            f"no warehouse at {settings.warehouse}; run `ubiops-etl sync` first "
+            "or point --warehouse / UBIOPS_ETL_WAREHOUSE at one"
+        )
+    result = run_sql(settings.warehouse, query)
+    console.out.print(formatters[fmt](result), markup=False, highlight=False)
+    return EXIT_OK
+
+
+def show_status(settings: Settings, *, now: datetime) -> int:
+    """`ubiops-etl status`: cursor, last run, rows and lag per (project, stream)."""
+    if not settings.warehouse.is_dir():
+        raise UsageError(f"no warehouse at {settings.warehouse}; run `ubiops-etl sync` first")
+    lake = Lake.open(settings.warehouse)
+    runs = lake.ledger.read()
+    last_ok: dict[tuple[str, str], str] = {}
+    for run in runs:
+        for s in run.get("streams", []):
+            if s.get("ok"):
+                last_ok[(s["project"], s["stream"])] = run["finished_at"]
+    counts = _rows_by_project(settings)
+    table = Table(title=f"warehouse {lake.root}")
+    for column in ("project", "stream", "cursor", "last ok run", "rows", "lag"):
+        table.add_column(column)
+    for project, stream in lake.state.streams():
+        if stream not in ALL_STREAMS:
+            continue
+        cursor = _cursor_of(lake.state.load(project, stream) or {}, stream)
+        lag = "-" if cursor is None else f"{(now - cursor).total_seconds() / 60:.1f} min"
+        table.add_row(
+            project,
+            stream,
+            cursor.isoformat(timespec="seconds") if cursor else "-",
+            last_ok.get((project, stream), "-"),
+            f"{counts.get((project, stream), 0):,}",
+            lag,
+        )
+    console.out.print(table)
+    if runs:
+        last = runs[-1]
+        console.out.print(
+            f"last run: {last['kind']} {'ok' if last['ok'] else 'INCOMPLETE'} at "
+            f"{last['finished_at']}, {last['rows_written']:,} rows written"
+        )
+    return EXIT_OK
+
+
+def _cursor_of(state: dict[str, Any], stream: str) -> datetime | None:
+    """The point up to which a stream is complete, from its committed state."""
+    from flows import intervals
+
+    if stream == "logs":
+        return intervals.covered_until(intervals.from_json(state.get("completed", [])))
+    if stream == "requests":
+        ends = [v.get("covered_until") for v in state.values() if isinstance(v, dict)]
+        found = [datetime.fromisoformat(e) for e in ends if e]
+        return min(found) if found else None
+    key = "newest" if stream == "audit_events" else "fetched_at"
+    return datetime.fromisoformat(state[key]) if state.get(key) else None
+
+
+def _rows_by_project(settings: Settings) -> dict[tuple[str, str], int]:
+    result = run_sql(
+        settings.warehouse,
+        "SELECT project, 'logs' AS s, count(*) FROM logs GROUP BY ALL "
+        "UNION ALL SELECT project, 'requests', count(*) FROM requests GROUP BY ALL "
+        "UNION ALL SELECT project, 'audit_events', count(*) FROM audit_events GROUP BY ALL "
+        "UNION ALL SELECT project, 'snapshots', count(*) FROM projects GROUP BY ALL",
+    )
+    return {(str(r[0]), str(r[1])): int(r[2]) for r in result.rows}
+

@@ -1,0 +1,83 @@
+"""Configuration, read once at the entry point into a frozen object that everything else is given.
+
+Every value has an environment variable; CLI flags override them. Nothing below `flows/` reads
+the environment: extract, transform and warehouse receive plain values from here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from flows.timeparse import parse_age
+
+Stream = Literal["logs", "requests", "audit_events", "snapshots"]
+ALL_STREAMS: tuple[Stream, ...] = ("logs", "requests", "audit_events", "snapshots")
+DEFAULT_HOST = "https://api.ubiops.com/v2.1"
+DEFAULT_WAREHOUSE = Path(".ubiops-etl/warehouse")
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know, validated once. The token is a `SecretStr`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="UBIOPS_ETL_", frozen=True, extra="forbid", populate_by_name=True
+    )
+
+    api_host: str = Field(
+        DEFAULT_HOST, validation_alias=AliasChoices("api_host", "UBIOPS_API_HOST")
+    )
+    api_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("api_token", "UBIOPS_API_TOKEN")
+    )
+    warehouse: Path = DEFAULT_WAREHOUSE
+    projects: Annotated[tuple[str, ...], NoDecode] = ()
+    streams: Annotated[tuple[Stream, ...], NoDecode] = ALL_STREAMS
+    rate_per_minute: int = Field(280, ge=1, le=100_000)
+    concurrency: int = Field(4, ge=1, le=64)
+    page_size: int = Field(500, ge=1, le=5000)
+    initial_history: timedelta = timedelta(days=7)
+    lookback: timedelta = timedelta(hours=1)
+    request_retention: timedelta = timedelta(days=7)
+    max_attempts: int = Field(8, ge=1, le=100)
+    max_retry_seconds: float = Field(300.0, gt=0)
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("api_host")
+    @classmethod
+    def _host_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"UBIOPS_API_HOST must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("initial_history", "lookback", "request_retention", mode="before")
+    @classmethod
+    def _parse_age(cls, value: object) -> object:
+        # Accept the CLI's short ages (`7d`, `90m`) as well as seconds and ISO 8601 durations.
+        if isinstance(value, str) and value and value[-1].lower() in "smhdw" and value[0].isdigit():
+            return parse_age(value)
+        return value
+
+    @field_validator("projects", "streams", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    def require_token(self) -> SecretStr:
+        """The token, or a one-line error that says which variable to set."""
+        if self.api_token is None or not self.api_token.get_secret_value().strip():
+            raise MissingToken(
+                f"no API token for {self.api_host}: set UBIOPS_API_TOKEN "
+                "(an API token from the UbiOps console, e.g. 'Token abc...')"
+            )
+        return self.api_token
+
+
+class MissingToken(ValueError):
+    """No token was configured for a command that calls the API."""

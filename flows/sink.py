@@ -1,0 +1,103 @@
+"""From raw pages to committed lake files: normalise, buffer, write, then let the caller commit.
+
+A `Sink` buffers typed frames up to a row budget so frequent small pages do not become
+thousands of tiny files, while memory stays bounded by that budget. Writes go through one
+lock per table so concurrent windows of the same project never race on a partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from transform.normalize import normalize
+from transform.schemas import SCHEMAS
+from warehouse import Lake
+
+DEFAULT_BATCH_ROWS = 50_000
+
+
+@dataclass
+class Flushed:
+    """What one flush wrote."""
+
+    rows_in: int = 0
+    rows_written: int = 0
+    rejects: int = 0
+    newest: datetime | None = None
+
+
+@dataclass
+class Sink:
+    """Buffers one table's typed rows for one project; `flush` makes them durable."""
+
+    lake: Lake
+    table: str
+    project: str
+    extracted_at: datetime
+    write_lock: asyncio.Lock
+    object_type: str | None = None
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    replace: bool = False
+    """Snapshot semantics: a flush replaces the project's rows, even with an empty batch."""
+    _rows: list[pl.DataFrame] = field(default_factory=list)
+    _rejects: list[pl.DataFrame] = field(default_factory=list)
+    _buffered: int = 0
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Normalise a page into the buffer (pure, in memory)."""
+        if not records:
+            return
+        result = normalize(
+            self.table,
+            records,
+            project=self.project,
+            extracted_at=self.extracted_at,
+            object_type=self.object_type,
+        )
+        if result.rows.height:
+            self._rows.append(result.rows)
+        if result.rejects.height:
+            self._rejects.append(result.rejects)
+        self._buffered += len(records)
+
+    @property
+    def buffered(self) -> int:
+        return self._buffered
+
+    @property
+    def full(self) -> bool:
+        return self._buffered >= self.batch_rows
+
+    async def flush(self) -> Flushed:
+        """Write the buffer (rows, then rejects) atomically; empty the buffer."""
+        rows = pl.concat(self._rows) if self._rows else None
+        rejects = pl.concat(self._rejects) if self._rejects else None
+        flushed = Flushed(rows_in=self._buffered)
+        self._rows, self._rejects, self._buffered = [], [], 0
+        if rows is None and self.replace:
+            rows = pl.DataFrame(schema=SCHEMAS[self.table].polars_schema)
+        if rows is None and rejects is None:
+            return flushed
+        replaced = (self.project,) if self.replace else ()
+        async with self.write_lock:
+            if rows is not None:
+                result = await asyncio.to_thread(self.lake.write, self.table, rows, replaced)
+                flushed.rows_written = result.rows_written
+                flushed.newest = _newest(self.table, rows)
+            if rejects is not None:
+                flushed.rejects = await asyncio.to_thread(self.lake.write_rejects, rejects)
+        return flushed
+
+
+def _newest(table: str, rows: pl.DataFrame) -> datetime | None:
+    column = "time_created" if table == "requests" else "date"
+    if column not in rows.columns or rows.height == 0:
+        return None
+    value = rows.get_column(column).max()
+    return value if isinstance(value, datetime) else None

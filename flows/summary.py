@@ -1,0 +1,125 @@
+"""What a run did: per (project, stream) results and the run's totals, as plain data.
+
+The same summary goes to the lake's run ledger, the Prefect table artifact and the CLI table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class StreamResult:
+    """The outcome of one (project, stream) in one run."""
+
+    project: str
+    stream: str
+    ok: bool = True
+    rows_in: int = 0
+    rows_written: int = 0
+    rejects: int = 0
+    pages: int = 0
+    windows_done: int = 0
+    windows_total: int = 0
+    covered_until: datetime | None = None
+    error: str | None = None
+
+    def lag_seconds(self, now: datetime) -> float | None:
+        """How far the stream's committed data lags behind `now`."""
+        if self.covered_until is None:
+            return None
+        return max(0.0, (now - self.covered_until).total_seconds())
+
+
+@dataclass
+class RunSummary:
+    """Totals of a sync, backfill or compaction run."""
+
+    run_id: str
+    kind: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    results: list[StreamResult] = field(default_factory=list)
+    skipped_projects: dict[str, str] = field(default_factory=dict)
+    api_calls: int = 0
+    retries: int = 0
+    throttled: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.skipped_projects and all(r.ok for r in self.results)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(r.rows_written for r in self.results)
+
+    @property
+    def rejects(self) -> int:
+        return sum(r.rejects for r in self.results)
+
+    @property
+    def pages(self) -> int:
+        return sum(r.pages for r in self.results)
+
+    @property
+    def duration_s(self) -> float:
+        end = self.finished_at or self.started_at
+        return (end - self.started_at).total_seconds()
+
+    def to_ledger(self) -> dict[str, Any]:
+        """A JSON-ready record for the run ledger (no secrets: none are ever held here)."""
+        end = self.finished_at or self.started_at
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "ok": self.ok,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": end.isoformat(),
+            "duration_s": round(self.duration_s, 3),
+            "rows_written": self.rows_written,
+            "rejects": self.rejects,
+            "pages": self.pages,
+            "api_calls": self.api_calls,
+            "retries": self.retries,
+            "throttled": self.throttled,
+            "error": self.error,
+            "skipped_projects": self.skipped_projects,
+            "streams": [
+                {
+                    **{k: v for k, v in asdict(r).items() if k != "covered_until"},
+                    "covered_until": r.covered_until.isoformat() if r.covered_until else None,
+                    "lag_s": r.lag_seconds(end),
+                }
+                for r in self.results
+            ],
+        }
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        """One row per (project, stream), for the Prefect artifact and the CLI."""
+        end = self.finished_at or self.started_at
+        return [
+            {
+                "project": r.project,
+                "stream": r.stream,
+                "status": "ok" if r.ok else "FAILED",
+                "rows_written": r.rows_written,
+                "rows_seen": r.rows_in,
+                "rejects": r.rejects,
+                "pages": r.pages,
+                "lag": _human(r.lag_seconds(end)),
+                "error": r.error or "",
+            }
+            for r in self.results
+        ]
+
+
+def _human(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
