@@ -73,7 +73,7 @@ class _WaitForHintOrBackoff:
     def __init__(self, policy: RetryPolicy) -> None:
         self._policy = policy
         self._backoff = wait_exponential_jitter(
-            initial=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
+            multiplier=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
         )
 
     def __call__(self, state: RetryCallState) -> float:

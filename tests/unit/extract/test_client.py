@@ -1,0 +1,236 @@
+"""The client: auth header, error translation, retries, waits and the token kept secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from extract import (
+    ApiUnavailable,
+    AuthError,
+    BadRequest,
+    ClientConfig,
+    NotFound,
+    PermissionDenied,
+    RetryPolicy,
+)
+from extract.retry import wait_hint
+
+HOST = "https://ubiops.test/v2.1"
+TOKEN = "s3cr3t-token-value"
+
+
+def ok(body: object) -> httpx.Response:
+    return httpx.Response(200, json=body)
+
+
+@pytest.mark.parametrize("given", [TOKEN, f"Token {TOKEN}", f"  Token {TOKEN} "])
+async def test_sends_token_header_with_or_without_prefix(make_client, given):
+    """The Authorization header is `Token <token>` whether or not the value had the prefix."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return ok([])
+
+    client = make_client(handler, token=SecretStr(given))
+    await client.get("/projects")
+    assert seen == [f"Token {TOKEN}"]
+
+
+async def test_builds_urls_from_host_and_path(make_client):
+    """Requests go to the configured host plus the API path, with the query parameters."""
+    urls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        return ok({"name": "p"})
+
+    client = make_client(handler, host=HOST + "/")
+    await client.get("/projects/p", {"limit": 5})
+    assert urls == [f"{HOST}/projects/p?limit=5"]
+
+
+async def test_401_is_one_line_naming_host_and_variable_without_retry_or_token(make_client, caplog):
+    """A 401 raises AuthError at once: one line, names host and UBIOPS_API_TOKEN, no token."""
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(401, json={"error": f"Invalid token {TOKEN}"})
+
+    client = make_client(handler)
+    with caplog.at_level(logging.DEBUG), pytest.raises(AuthError) as raised:
+        await client.get("/projects")
+    message = str(raised.value)
+    assert calls == 1
+    assert HOST in message
+    assert "UBIOPS_API_TOKEN" in message
+    assert "\n" not in message
+    assert TOKEN not in message
+    assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(403, PermissionDenied), (404, NotFound), (400, BadRequest)]
+)
+async def test_client_errors_are_not_retried(make_client, status, error):
+    """403, 404 and 400 become their own errors after exactly one call."""
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(status, json={"error": "nope"})
+
+    client = make_client(handler)
+    with pytest.raises(error) as raised:
+        await client.get("/projects/p")
+    assert calls == 1
+    assert raised.value.status == status
+    assert "/projects/p" in str(raised.value)
+
+
+async def test_429_waits_for_the_reset_header_then_succeeds(make_client, clock):
+    """A 429 with x-ratelimit-reset is retried after exactly that many seconds."""
+    responses = [httpx.Response(429, headers={"x-ratelimit-reset": "7"}), ok(["done"])]
+    client = make_client(lambda request: responses.pop(0))
+    assert await client.get("/projects") == ["done"]
+    assert 7.0 in clock.sleeps
+    stats = client.stats.groups["general"]
+    assert (stats.calls, stats.retries, stats.throttled) == (2, 1, 1)
+
+
+async def test_retry_after_is_honoured_when_larger(make_client, clock):
+    """With both headers, the longer wait wins."""
+    headers = {"x-ratelimit-reset": "2", "retry-after": "5"}
+    responses = [httpx.Response(429, headers=headers), ok([])]
+    client = make_client(lambda request: responses.pop(0))
+    await client.get("/projects")
+    assert 5.0 in clock.sleeps
+
+
+async def test_429_holds_the_whole_group(make_client, clock):
+    """After a 429 the group's limiter makes the next caller wait the reset as well."""
+    responses = [httpx.Response(429, headers={"x-ratelimit-reset": "30"}), ok([]), ok([])]
+    client = make_client(lambda request: responses.pop(0), rate_burst=1)
+    await client.get("/projects")
+    limiter_delay = client._limits["general"].reserve()
+    assert limiter_delay > 0
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda: httpx.Response(503, json={"error": "busy"}),
+        lambda: httpx.Response(200, content=b'[{"id": "trunc'),
+        lambda: (_ for _ in ()).throw(httpx.ConnectError("refused")),
+        lambda: (_ for _ in ()).throw(httpx.ReadTimeout("slow")),
+        lambda: (_ for _ in ()).throw(httpx.RemoteProtocolError("dropped")),
+    ],
+    ids=["5xx", "truncated-json", "connect", "timeout", "dropped"],
+)
+async def test_transient_failures_are_retried(make_client, no_wait, failure):
+    """5xx, broken JSON, refused/dropped connections and timeouts are retried until success."""
+    attempts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        if attempts < 3:
+            return failure()
+        return ok([1])
+
+    client = make_client(handler, retry=no_wait)
+    assert await client.get("/projects") == [1]
+    assert attempts == 3
+    assert client.stats.retries == 2
+
+
+async def test_exhausted_retries_name_host_attempts_and_status(make_client, clock):
+    """When every attempt fails, ApiUnavailable names the host, attempts and last status."""
+    client = make_client(
+        lambda request: httpx.Response(502), retry=RetryPolicy(wait=False, max_attempts=3)
+    )
+    with pytest.raises(ApiUnavailable) as raised:
+        await client.get("/projects")
+    assert raised.value.attempts == 3
+    assert raised.value.last_status == 502
+    assert HOST in str(raised.value)
+    assert clock.sleeps == [0.0, 0.0]
+
+
+async def test_total_time_budget_stops_retrying(make_client, clock):
+    """Retries stop once the next wait would pass the total budget, before max attempts."""
+    policy = RetryPolicy(max_attempts=100, max_total_s=10, backoff_base_s=1, backoff_max_s=4)
+    client = make_client(
+        lambda request: httpx.Response(429, headers={"retry-after": "4"}), retry=policy
+    )
+    with pytest.raises(ApiUnavailable) as raised:
+        await client.get("/projects")
+    assert raised.value.attempts < 100
+    assert sum(clock.sleeps) <= 10 + 4
+
+
+async def test_backoff_grows_without_hints(make_client, clock):
+    """Without server hints the waits grow exponentially (with jitter) up to the cap."""
+    policy = RetryPolicy(max_attempts=6, backoff_base_s=1, backoff_max_s=100)
+    client = make_client(lambda request: httpx.Response(500), retry=policy)
+    with pytest.raises(ApiUnavailable):
+        await client.get("/projects")
+    retry_waits = [s for s in clock.sleeps if s > 0]
+    assert len(retry_waits) == 5
+    assert retry_waits[-1] > retry_waits[0]
+
+
+async def test_wait_switch_turns_every_wait_off(make_client, clock):
+    """RetryPolicy(wait=False) retries a 429 without sleeping for its reset header."""
+    responses = [httpx.Response(429, headers={"x-ratelimit-reset": "60"}), ok([])]
+    client = make_client(lambda request: responses.pop(0), retry=RetryPolicy(wait=False))
+    await client.get("/projects")
+    assert all(s == 0 for s in clock.sleeps)
+
+
+def test_token_is_masked_in_config_and_client_reprs(make_client):
+    """Neither the config nor the client shows the token in repr or str."""
+    client = make_client(lambda request: ok([]))
+    for text in (repr(client.config), str(client.config), repr(client)):
+        assert TOKEN not in text
+
+
+def test_from_env_reads_token_and_host_only_when_asked():
+    """from_env takes the token and host from the given environment mapping."""
+    config = ClientConfig.from_env({"UBIOPS_API_TOKEN": TOKEN, "UBIOPS_API_HOST": HOST + "/"})
+    assert config.host == HOST
+    assert config.authorization == f"Token {TOKEN}"
+
+
+def test_wait_hint_reads_seconds_and_http_dates():
+    """Hints come as seconds or as an HTTP date; garbage is ignored."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    date_header = httpx.Headers({"retry-after": "Thu, 01 Jan 2026 00:00:09 GMT"})
+    assert wait_hint(date_header, now) == 9.0
+    assert wait_hint(httpx.Headers({"x-ratelimit-reset": "nonsense"}), now) is None
+    assert wait_hint(httpx.Headers({}), now) is None
+
+
+async def test_post_bodies_are_sent_as_json(make_client):
+    """A request body goes out as JSON."""
+    from extract import ApiRequest
+
+    bodies: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return ok([])
+
+    client = make_client(handler)
+    await client.send(ApiRequest("POST", "/projects/p/logs", body={"limit": 3}))
+    assert bodies == [{"limit": 3}]
