@@ -105,6 +105,7 @@ def build_bi_database(root: Path | str, path: Path | str | None = None) -> Path:
     """
     lake = Path(root).resolve()
     target = Path(path).resolve() if path is not None else lake / "ubiops.duckdb"
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         with duckdb.connect(str(tmp)) as con:

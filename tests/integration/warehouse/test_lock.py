@@ -1,0 +1,58 @@
+"""One writer at a time; the OS frees the lock when a holder is killed."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from warehouse import Lake, LakeBusy
+
+
+def test_second_holder_is_told_who_holds_the_lock(root):
+    """While the lock is held, another attempt fails with LakeBusy naming the holder pid."""
+    lake = Lake.open(root)
+    with lake.lock() as holder:
+        with pytest.raises(LakeBusy) as info, Lake.open(root).lock():
+            pass
+        assert info.value.holder["pid"] == holder["pid"] == os.getpid()
+    with lake.lock():
+        pass
+
+
+def test_locks_with_other_names_are_independent(root):
+    """A 'compact' lock does not block the 'sync' lock."""
+    lake = Lake.open(root)
+    with lake.lock("compact"), lake.lock("sync"):
+        pass
+
+
+def test_killed_holder_releases_the_lock(root):
+    """After the holding process is SIGKILLed, the lock can be taken at once."""
+    script = (
+        "import sys, time\n"
+        "from warehouse import Lake\n"
+        "with Lake.open(sys.argv[1]).lock():\n"
+        "    print('held', flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(LakeBusy) as info, Lake.open(root).lock():
+            pass
+        assert info.value.holder["pid"] == proc.pid
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        with Lake.open(root).lock(wait=False):
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -1,0 +1,64 @@
+"""SQL over the lake cannot change it or read outside it; the BI file opens anywhere."""
+
+import duckdb
+import pytest
+
+from warehouse import Lake, QueryRefused, build_bi_database, connect, run_sql
+
+
+@pytest.fixture
+def lake_with_logs(root, frame):
+    """A lake holding two logs."""
+    Lake.open(root).write("logs", frame("logs", [{"id": "a" * 24}, {"id": "b" * 24}]))
+    return root
+
+
+def test_copy_into_the_lake_is_refused(lake_with_logs):
+    """A COPY that would write a file inside the root is refused and writes nothing."""
+    before = sorted(lake_with_logs.rglob("*"))
+    with pytest.raises(QueryRefused):
+        run_sql(lake_with_logs, f"COPY (SELECT 1) TO '{lake_with_logs}/logs/x.parquet'")
+    assert sorted(lake_with_logs.rglob("*")) == before
+
+
+def test_files_outside_the_root_cannot_be_read(lake_with_logs, tmp_path):
+    """A SELECT reading a file outside the lake root fails with a permission error."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("token\nabc\n")
+    with pytest.raises(duckdb.PermissionException):
+        run_sql(lake_with_logs, f"SELECT * FROM read_csv('{secret}')")
+
+
+def test_a_sibling_directory_sharing_the_prefix_is_outside(lake_with_logs, tmp_path):
+    """`<root>-other` is not inside `<root>` even though its name starts the same."""
+    sibling = tmp_path / "lake-other"
+    sibling.mkdir()
+    (sibling / "x.csv").write_text("a\n1\n")
+    with pytest.raises(duckdb.PermissionException):
+        run_sql(lake_with_logs, f"SELECT * FROM read_csv('{sibling}/x.csv')")
+
+
+def test_locked_connection_cannot_be_reconfigured(lake_with_logs):
+    """The connection's limits are locked: switching external access back on fails."""
+    with connect(lake_with_logs) as con, pytest.raises(duckdb.Error):
+        con.execute("SET enable_external_access = true")
+
+
+def test_bi_database_opens_from_another_process_view(lake_with_logs, tmp_path):
+    """The BI file holds views with absolute globs, so a fresh connection queries the lake."""
+    path = build_bi_database(lake_with_logs, tmp_path / "bi" / "lake.duckdb")
+    assert path.is_file()
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM logs").fetchone() == (2,)
+        assert con.execute("SELECT count(*) FROM mart_error_logs_daily").fetchone() == (0,)
+    assert [p.name for p in path.parent.iterdir()] == ["lake.duckdb"]
+
+
+def test_bi_database_rebuild_replaces_the_file(lake_with_logs, frame):
+    """Building again after more data replaces the file atomically and sees the new rows."""
+    first = build_bi_database(lake_with_logs)
+    Lake.open(lake_with_logs).write("audit_events", frame("audit_events", [{"id": "e"}]))
+    second = build_bi_database(lake_with_logs)
+    assert first == second
+    with duckdb.connect(str(second), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM audit_events").fetchone() == (1,)
