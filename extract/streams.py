@@ -8,7 +8,8 @@ page may come again; the lake dedupes by id).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,18 +52,25 @@ async def iter_logs(
     knowledge = _LimitKnowledge()
     if concurrency <= 1 or len(windows) <= 1:
         for window in windows:
-            async for page in _page_log_window(client, project, window, limit, knowledge):
-                yield page
+            async with aclosing(
+                _page_log_window(client, project, window, limit, knowledge)
+            ) as window_pages:
+                async for page in window_pages:
+                    yield page
         return
-    async for page in _page_concurrently(
-        client, project, windows, limit=limit, knowledge=knowledge, concurrency=concurrency
-    ):
-        yield page
+    # aclosing: when our consumer stops early, the workers are cancelled now, not at GC.
+    async with aclosing(
+        _page_concurrently(
+            client, project, windows, limit=limit, knowledge=knowledge, concurrency=concurrency
+        )
+    ) as pages:
+        async for page in pages:
+            yield page
 
 
 async def _page_log_window(
     client: UbiOpsClient, project: str, window: LogCursor, limit: int, knowledge: _LimitKnowledge
-) -> AsyncIterator[Page[LogCursor]]:
+) -> AsyncGenerator[Page[LogCursor], None]:
     paginator = LogPaginator(project, window, limit=limit, limit_trusted=knowledge.trusted)
     bounds = (window.window_start, window.window_end)
     async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
@@ -81,7 +89,7 @@ async def _page_concurrently(
     limit: int,
     knowledge: _LimitKnowledge,
     concurrency: int,
-) -> AsyncIterator[Page[LogCursor]]:
+) -> AsyncGenerator[Page[LogCursor], None]:
     """Workers take windows in time order; the first error cancels the rest and is raised."""
     todo = list(reversed(windows))
     # Bounded, so a slow consumer holds the workers back instead of buffering the range.
