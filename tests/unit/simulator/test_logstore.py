@@ -1,0 +1,106 @@
+"""LogStore: (date, id) ordering, ObjectId-like ids, and the window/cursor semantics."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.logstore import LogStore, Window
+
+S = 1_000_000_000
+T0 = 1_800_000_000 * S
+
+
+def make_store(dates: list[int]) -> LogStore:
+    store = LogStore(project_code=0xABCDEF)
+    src = store.add_source({"deployment_name": "dep"})
+    store.add([(d, src, 2, 0) for d in dates])
+    return store
+
+
+def dates_of(store: LogStore, seqs: list[int]) -> list[int]:
+    return [store.date_ns(s) for s in seqs]
+
+
+def test_ids_are_24_hex_with_creation_second_prefix() -> None:
+    """Ids are 24 lowercase hex digits whose first 8 are the creation second."""
+    store = make_store([T0 + 5 * S, T0])
+    for seq in range(len(store)):
+        log_id = store.log_id(seq)
+        assert len(log_id) == 24
+        assert log_id == log_id.lower()
+        assert int(log_id[:8], 16) == store.date_ns(seq) // S
+
+
+def test_ids_sort_like_api_order() -> None:
+    """Sorting by id equals sorting by (date, id), including ties on one date."""
+    store = make_store([T0 + 3 * S, T0, T0, T0 + 1, T0 + 3 * S])
+    seqs = store.visible_seqs(T0 + 10 * S)
+    ids = [store.log_id(s) for s in seqs]
+    assert ids == sorted(ids)
+    assert dates_of(store, seqs) == sorted(dates_of(store, seqs))
+
+
+def test_positive_range_is_oldest_first_and_inclusive_of_both_ends() -> None:
+    """A positive window from a date returns logs in [date, date + range], oldest first."""
+    store = make_store([T0 - 1, T0, T0 + 5 * S, T0 + 10 * S, T0 + 10 * S + 1])
+    seqs = store.query(Window(T0, None, 10 * S, 50), T0 + 100 * S, None)
+    assert dates_of(store, seqs) == [T0, T0 + 5 * S, T0 + 10 * S]
+
+
+def test_negative_range_is_newest_first() -> None:
+    """A negative window returns logs in [date - range, date], newest first."""
+    store = make_store([T0 - 11 * S, T0 - 10 * S, T0 - 5 * S, T0, T0 + 1])
+    seqs = store.query(Window(T0, None, -10 * S, 50), T0 + 100 * S, None)
+    assert dates_of(store, seqs) == [T0, T0 - 5 * S, T0 - 10 * S]
+
+
+@pytest.mark.parametrize("range_s", [30, -30])
+def test_cursor_log_is_always_first_and_ties_split_by_id(range_s: int) -> None:
+    """With an id cursor the cursor log comes first; tied logs before it (by id) are skipped."""
+    store = make_store([T0] * 5 + [T0 - S, T0 + S])
+    tied = [s for s in store.visible_seqs(T0 + 100 * S) if store.date_ns(s) == T0]
+    cursor = tied[2]
+    seqs = store.query(Window(T0, cursor, range_s * S, 50), T0 + 100 * S, None)
+    assert seqs[0] == cursor
+    expected_ties = tied[3:] if range_s > 0 else tied[1::-1]
+    assert seqs[1:3] == expected_ties
+
+
+def test_cursor_is_included_even_when_filtered_out() -> None:
+    """The cursor log is returned even if it does not match the filters."""
+    store = make_store([T0, T0 + S])
+    seqs = store.query(Window(T0, 0, 10 * S, 50), T0 + 100 * S, lambda _seq: False)
+    assert seqs == [0]
+
+
+def test_limit_and_future_logs() -> None:
+    """A page holds at most `limit` logs and never a log dated after the world's now."""
+    store = make_store([T0 + i * S for i in range(10)])
+    page = store.query(Window(T0, None, 100 * S, 3), T0 + 100 * S, None)
+    assert len(page) == 3
+    visible = store.query(Window(T0, None, 100 * S, 50), T0 + 4 * S, None)
+    assert max(dates_of(store, visible)) == T0 + 4 * S
+
+
+def test_late_logs_merge_into_order_with_later_creation_ids() -> None:
+    """Logs added later with older dates slot into date order; their ids carry the creation
+    second, so they still sort after logs created before them on the same date."""
+    store = make_store([T0, T0 + 10 * S])
+    src = 0
+    store.add([(T0 + 5 * S, src, 2, 0), (T0, src, 2, 0)], created_sec=T0 // S + 20)
+    seqs = store.visible_seqs(T0 + 100 * S)
+    assert dates_of(store, seqs) == [T0, T0, T0 + 5 * S, T0 + 10 * S]
+    late = seqs[1]
+    assert int(store.log_id(late)[:8], 16) == T0 // S + 20
+    assert store.seq_of(store.log_id(late), T0 + 100 * S) == late
+
+
+def test_seq_of_rejects_foreign_and_unknown_ids() -> None:
+    """An id of another project, beyond the store, or dated in the future is not found."""
+    store = make_store([T0, T0 + 50 * S])
+    assert store.seq_of(store.log_id(0), T0) == 0
+    assert store.seq_of(store.log_id(1), T0) is None
+    other = LogStore(project_code=1)
+    other.add([(T0, other.add_source({}), 2, 0)])
+    assert store.seq_of(other.log_id(0), T0) is None
+    assert store.seq_of("ffffffffabcdefffffffffff", T0) is None
