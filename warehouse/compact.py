@@ -52,11 +52,14 @@ def partitions_of(storage: Storage, schema: TableSchema) -> dict[str, list[str]]
     return dict(groups)
 
 
-def _needs_compaction(storage: Storage, files: list[str], target_bytes: int) -> bool:
-    if len(files) < 2:
-        return False
-    total = sum(storage.size(f) for f in files)
-    return len(files) > max(1, math.ceil(total / target_bytes))
+def small_files(storage: Storage, files: list[str], target_bytes: int) -> list[str]:
+    """The files worth merging: those under half the target size, if there are two or more.
+
+    Files near the target are left alone, so compacting twice is a no-op: the pieces a
+    compaction writes are each at least half the target (see `_chunks`).
+    """
+    small = [f for f in files if storage.size(f) < target_bytes / 2]
+    return small if len(small) >= 2 else []
 
 
 def _chunks(frame: pl.DataFrame, target_bytes: int) -> list[bytes]:
@@ -71,7 +74,7 @@ def _chunks(frame: pl.DataFrame, target_bytes: int) -> list[bytes]:
 def compact_partition(
     storage: Storage, schema: TableSchema, folder: str, files: list[str], target_bytes: int
 ) -> CompactReport:
-    """Rewrite one partition's files as files near `target_bytes`, each key once."""
+    """Rewrite some files of one partition as files near `target_bytes`, each key once."""
     key = list(schema.key)
     content = parquet_io.read_files(storage, schema, files)
     content = merge.collapse_batch(schema, content).sort(key)
@@ -93,8 +96,8 @@ def compact_table(
     target_bytes = max(1, int(target_file_mb * 1024 * 1024))
     report = CompactReport()
     for folder, files in sorted(partitions_of(storage, schema).items()):
-        if _needs_compaction(storage, files, target_bytes):
-            report += compact_partition(storage, schema, folder, files, target_bytes)
+        if merge_these := small_files(storage, files, target_bytes):
+            report += compact_partition(storage, schema, folder, merge_these, target_bytes)
     return report
 
 
