@@ -89,7 +89,7 @@ async def _run(
     kind: str, settings: Settings, since: str | None, until: str | None
 ) -> dict[str, Any]:
     logger = get_run_logger()
-    now = runner.utc_now()
+    now = runner.current_clock()()
     start = parse_instant(since, now=now) if since else None
     end = parse_instant(until, now=now) if until else now
     hook = current_progress()

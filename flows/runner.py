@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from contextvars import ContextVar
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,24 @@ StreamRunner = Callable[..., Awaitable[StreamResult]]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+_clock: ContextVar[Clock] = ContextVar("ubiops_etl_clock", default=utc_now)
+
+
+def current_clock() -> Clock:
+    """The clock runs read "now" from: the system's, unless a caller installed another."""
+    return _clock.get()
+
+
+@contextlib.contextmanager
+def using_clock(clock: Clock) -> Iterator[None]:
+    """Run flows against `clock` (tests drive a simulator on a manual clock)."""
+    token = _clock.set(clock)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfig:
@@ -79,10 +98,13 @@ async def run_stream(
                 return await engine.sync_audit(ctx, project)
             return await engine.sync_snapshots(ctx, project)
     except AuthError:
-        raise
+        raise  # the token is wrong for every project: stop the whole run
     except (ExtractError, LakeBusy, OSError) as exc:
         ctx.logger.error("%s of %s failed: %s", stream, project, exc)
         return StreamResult(project, stream, ok=False, error=str(exc))
+    except Exception as exc:  # a bug: keep the traceback in the logs, let other streams go on
+        ctx.logger.exception("%s of %s failed unexpectedly", stream, project)
+        return StreamResult(project, stream, ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
 def lock_name(project: str, stream: str) -> str:
@@ -135,7 +157,7 @@ async def execute(
     logger: logging.Logger | logging.LoggerAdapter[Any],
     runner: StreamRunner = run_stream,
     progress: engine.ProgressHook | None = None,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
 ) -> RunSummary:
     """Open the lake (repairing a crash), sync every (project, stream), record the summary."""
@@ -164,7 +186,7 @@ async def execute(
             summary.api_calls = client.stats.calls
             summary.retries = client.stats.retries
             summary.throttled = sum(g.throttled for g in client.stats.groups.values())
-            summary.finished_at = clock()
+            summary.finished_at = (clock or current_clock())()
             await asyncio.to_thread(lake.ledger.append, summary.to_ledger())
     await asyncio.to_thread(build_bi_database, lake.root)
     return summary

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from transform.normalize import normalize
+from transform import normalize
 from transform.schemas import SCHEMAS
 from warehouse import Lake
 

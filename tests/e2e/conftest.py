@@ -1,0 +1,142 @@
+"""End-to-end: the installed `ubiops-etl` as a subprocess, as a user runs it.
+
+One Prefect server (`prefect server start`) serves the whole session, the way a scheduled
+installation runs; the simulator runs as its own server process over a real socket.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "ubiops-etl")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check, what: str, timeout_s: float = 90.0) -> None:
+    """Poll an external process for readiness (not a sleep standing in for logic)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not ready after {timeout_s}s")
+        time.sleep(0.2)
+
+
+def base_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UBIOPS_", "PREFECT_"))}
+    env.update(
+        PREFECT_HOME=str(tmp / "prefect-home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        UBIOPS_ETL_MAX_ATTEMPTS="3",
+        UBIOPS_ETL_MAX_RETRY_SECONDS="10",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prefect server for the session; its URL is PREFECT_API_URL."""
+    tmp = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    proc = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=base_env(tmp),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError("prefect server exited")
+        try:
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(healthy, "prefect server", timeout_s=120)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@dataclass
+class SimProc:
+    host: str
+    token: str
+    proc: subprocess.Popen[str]
+
+
+@pytest.fixture(scope="module")
+def simulator_proc() -> Iterator[SimProc]:
+    """`ubiops-etl simulator` as a separate server; reads its two ready-to-paste lines."""
+    proc = subprocess.Popen(
+        [CLI, "simulator", "--port", "0", "--seed", "5", "--projects", "2", "--days", "2",
+         "--logs-per-day", "500", "--requests-per-day", "40"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: dict[str, str] = {}
+    while len(lines) < 2:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"simulator exited with {proc.wait()}")
+        match = re.match(r"(UBIOPS_API_HOST|UBIOPS_API_TOKEN)=(.*)", line.strip())
+        if match:
+            lines[match.group(1)] = match.group(2).strip("'")
+    try:
+        yield SimProc(lines["UBIOPS_API_HOST"], lines["UBIOPS_API_TOKEN"], proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+
+    def __call__(self, *args: str, timeout: float = 240, **extra_env: str):
+        env = {**self.env, **extra_env}
+        return subprocess.run(
+            [CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path, prefect_api: str, simulator_proc: SimProc) -> Cli:
+    """Run `ubiops-etl` against the simulator and the session's Prefect server."""
+    env = base_env(tmp_path)
+    env.update(
+        PREFECT_API_URL=prefect_api,
+        UBIOPS_API_HOST=simulator_proc.host,
+        UBIOPS_API_TOKEN=simulator_proc.token,
+        UBIOPS_ETL_WAREHOUSE=str(tmp_path / "lake"),
+    )
+    return Cli(env)
+
+
+@pytest.fixture
+def poll():
+    """`wait_until` for tests that wait on another process."""
+    return wait_until
+
