@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from extract.client import ApiRequest
-from extract.paging import Record
+from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
 
@@ -66,6 +66,8 @@ class AuditPaginator:
     # The newest event delivered in this scan: the boundary once the scan is complete.
     top: AuditCursor = AuditCursor()
     done: bool = False
+    # Fingerprints of broken records (no usable id or date) delivered in this scan.
+    broken_seen: frozenset[str] = frozenset()
 
     @property
     def cursor(self) -> AuditCursor:
@@ -83,11 +85,21 @@ class AuditPaginator:
         params = {"limit": self.limit, "offset": self.offset}
         return ApiRequest("GET", f"/projects/{self.project}/audit", params=params)
 
+    def on_not_found(self) -> AuditPaginator | None:
+        return None
+
     def advance(self, body: list[Record]) -> tuple[AuditPaginator, list[Record]]:
         fresh: list[Record] = []
         frontier, top, reached_known = self.frontier, self.top, False
+        broken: set[str] = set()
         for record in body:
-            date, event_id = parse_api_datetime(str(record["date"])), str(record["id"])
+            event_id, date = record_id(record), record_date(record, "date")
+            if event_id is None or date is None:
+                key = fingerprint(record)
+                if key not in self.broken_seen and key not in broken:
+                    broken.add(key)
+                    fresh.append(record)
+                continue
             if self.known.newest_date is not None and date < self.known.newest_date:
                 reached_known = True
                 break
@@ -97,8 +109,14 @@ class AuditPaginator:
             frontier = _lower(frontier, date, event_id)
             if top.newest_date is None or date == top.newest_date:
                 top = top.including(date, event_id)
-        done = reached_known or not body
-        state = replace(self, offset=self.offset + len(body), frontier=frontier, top=top, done=done)
+        state = replace(
+            self,
+            offset=self.offset + len(body),
+            frontier=frontier,
+            top=top,
+            done=reached_known or not body,
+            broken_seen=self.broken_seen | broken,
+        )
         return state, fresh
 
 

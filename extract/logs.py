@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extract.client import ApiRequest
-from extract.paging import Record
+from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import as_utc, ceil_seconds, format_api_datetime, parse_api_datetime
 
 MAX_WINDOW = timedelta(seconds=86_400)
@@ -103,6 +103,8 @@ class LogPaginator:
     limit: int = 500
     limit_trusted: bool = False
     cursor_lost: bool = False
+    # Fingerprints of broken records (no usable id or date) delivered in this window.
+    broken_seen: frozenset[str] = frozenset()
 
     def request(self) -> ApiRequest | None:
         cursor = self.cursor
@@ -120,36 +122,51 @@ class LogPaginator:
 
     def advance(self, body: list[Record]) -> tuple[LogPaginator, list[Record]]:
         cursor = self.cursor
-        fresh, past_window = self._new_records(body)
-        by_id = cursor.last_id is not None and not self.cursor_lost
-        if by_id and not body:
+        if cursor.last_id is not None and not self.cursor_lost and not body:
             # Not even the cursor log came back: it is gone (retention). Restart from its date.
             return replace(self, cursor_lost=True), []
+        fresh, last, past_window, broken = self._new_records(body)
         full = len(body) >= self.limit
         trusted = self.limit_trusted or full
-        done = past_window or not fresh or (not full and trusted)
-        if fresh:
-            last = fresh[-1]
-            cursor = replace(cursor, last_id=str(last["id"]), last_date=_date(last))
+        done = past_window or last is None or (not full and trusted)
+        if last is not None:
+            cursor = replace(cursor, last_id=last[0], last_date=last[1])
         next_state = replace(
-            self, cursor=replace(cursor, done=done), limit_trusted=trusted, cursor_lost=False
+            self,
+            cursor=replace(cursor, done=done),
+            limit_trusted=trusted,
+            cursor_lost=False,
+            broken_seen=self.broken_seen | broken,
         )
         return next_state, fresh
 
-    def _new_records(self, body: list[Record]) -> tuple[list[Record], bool]:
-        """Records inside the window other than the repeated cursor log; and whether the
-        server already went past the window's end (it sorts oldest first)."""
+    def on_not_found(self) -> LogPaginator | None:
+        """A 404 for the cursor log (it expired): go on from its date; any other 404 raises."""
+        if self.cursor.last_id is None or self.cursor_lost:
+            return None
+        return replace(self, cursor_lost=True)
+
+    def _new_records(
+        self, body: list[Record]
+    ) -> tuple[list[Record], tuple[str, datetime] | None, bool, frozenset[str]]:
+        """New records in the window (not the repeated cursor log), the last valid one (the
+        next cursor), whether the server went past the window's end (it sorts oldest first),
+        and the fingerprints of broken records delivered."""
         cursor = self.cursor
         fresh: list[Record] = []
+        last: tuple[str, datetime] | None = None
         past_window = False
+        broken: set[str] = set()
         for record in body:
-            date = _date(record)
-            if date >= cursor.window_end:
+            log_id, date = record_id(record), record_date(record, "date")
+            if date is not None and date >= cursor.window_end:
                 past_window = True
-            elif record.get("id") != cursor.last_id and date >= cursor.window_start:
+            elif log_id is None or date is None:
+                key = fingerprint(record)
+                if not past_window and key not in self.broken_seen and key not in broken:
+                    broken.add(key)
+                    fresh.append(record)
+            elif log_id != cursor.last_id and date >= cursor.window_start:
                 fresh.append(record)
-        return fresh, past_window
-
-
-def _date(record: Record) -> datetime:
-    return parse_api_datetime(str(record["date"]))
+                last = (log_id, date)
+        return fresh, last, past_window, frozenset(broken)

@@ -8,13 +8,16 @@ place that sends; it refuses to send the same request twice and caps the number 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from extract.client import ApiRequest, UbiOpsClient
-from extract.errors import PagingStalled
+from extract.errors import NotFound, PagingStalled
+from extract.timeutil import parse_api_datetime
 
 Record = dict[str, Any]
 CursorT_co = TypeVar("CursorT_co", covariant=True)
@@ -29,6 +32,10 @@ class Paginator(Protocol[CursorT_co]):
     def request(self) -> ApiRequest | None: ...
 
     def advance(self, body: list[Record]) -> tuple[Self, list[Record]]: ...
+
+    def on_not_found(self) -> Self | None:
+        """The state to go on with after a 404 for `request()`, or None to raise it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,44 @@ async def iter_pages(
         if len(sent) >= max_pages:
             raise PagingStalled(f"more than {max_pages} pages from {request.path}; stopping")
         sent.add(fingerprint)
-        body = await client.send(request)
+        try:
+            body = await client.send(request)
+        except NotFound:
+            recovered = paginator.on_not_found()
+            if recovered is None:
+                raise
+            paginator, request = recovered, recovered.request()
+            continue
         if not isinstance(body, list):
             raise PagingStalled(f"{request.path} returned {type(body).__name__}, not a list")
         paginator, records = paginator.advance(body)
         yield paginator, records
         request = paginator.request()
+
+
+# -- reading records that may be broken ----------------------------------------------------
+# A record without a usable id or date is still delivered (the caller keeps it as a reject),
+# but it never drives a cursor, and its fingerprint keeps it from being delivered twice.
+
+
+def record_id(record: Record) -> str | None:
+    """The record's id if it has a usable one."""
+    value = record.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def record_date(record: Record, field: str) -> datetime | None:
+    """The record's datetime `field` if present and parseable."""
+    value = record.get(field)
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_api_datetime(value)
+    except ValueError:
+        return None
+
+
+def fingerprint(record: Record) -> str:
+    """A short stable digest of a whole record, to recognise a broken one seen before."""
+    text = json.dumps(record, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(text, digest_size=12).hexdigest()

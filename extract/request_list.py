@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from extract.client import ApiRequest
-from extract.paging import Record
+from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
 ObjectType = Literal["deployment", "pipeline"]
@@ -61,12 +61,16 @@ class RequestCursor:
 
 @dataclass(frozen=True)
 class RequestPaginator:
-    """Pages one window. `last_page_size` is what the server actually returned last time."""
+    """Pages one window. `last_page_size` is what the server actually returned last time;
+    `skip` is an offset forced after a page that brought nothing new (so it is not re-asked)."""
 
     project: str
     cursor: RequestCursor
     limit: int = 50
     last_page_size: int | None = None
+    skip: int | None = None
+    # Fingerprints of broken records (no usable id or time_created) delivered in this window.
+    broken_seen: frozenset[str] = frozenset()
 
     def request(self) -> ApiRequest | None:
         cursor = self.cursor
@@ -89,29 +93,45 @@ class RequestPaginator:
         they skipped by offset, minus a quarter page of overlap (deduplicated by id) so a few
         ties expiring or being created meanwhile cannot shift an unseen one out of reach.
         """
+        if self.skip is not None:
+            return self.skip
         ties = len(self.cursor.boundary_ids)
         page = self.last_page_size or self.limit
         return ties - page // 4 if 2 * ties >= page else 0
+
+    def on_not_found(self) -> RequestPaginator | None:
+        return None
 
     def advance(self, body: list[Record]) -> tuple[RequestPaginator, list[Record]]:
         cursor = self.cursor
         fresh: list[Record] = []
         past_window = False
         boundary, ties = cursor.boundary, list(cursor.boundary_ids)
+        broken: set[str] = set()
         for record in body:
-            created = parse_api_datetime(str(record["time_created"]))
-            if created >= cursor.window_end:
+            request_id, created = record_id(record), record_date(record, "time_created")
+            if created is not None and created >= cursor.window_end:
                 past_window = True
+            elif request_id is None or created is None:
+                key = fingerprint(record)
+                if not past_window and key not in self.broken_seen and key not in broken:
+                    broken.add(key)
+                    fresh.append(record)
+            elif created < cursor.window_start or (boundary and created < boundary):
                 continue
-            if created < cursor.window_start or (boundary and created < boundary):
-                continue
-            record_id = str(record["id"])
-            if created == boundary and record_id in ties:
-                continue
-            fresh.append(record)
-            if created != boundary:
-                boundary, ties = created, []
-            ties.append(record_id)
+            elif created != boundary or request_id not in ties:
+                fresh.append(record)
+                if created != boundary:
+                    boundary, ties = created, []
+                ties.append(request_id)
         done = not body or past_window
+        moved = (boundary, len(ties)) != (cursor.boundary, len(cursor.boundary_ids))
         next_cursor = replace(cursor, boundary=boundary, boundary_ids=tuple(ties), done=done)
-        return replace(self, cursor=next_cursor, last_page_size=len(body)), fresh
+        state = replace(
+            self,
+            cursor=next_cursor,
+            last_page_size=len(body),
+            skip=None if moved else self._offset() + len(body),
+            broken_seen=self.broken_seen | broken,
+        )
+        return state, fresh

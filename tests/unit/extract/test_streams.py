@@ -18,6 +18,7 @@ from extract import (
     LogCursor,
     NotFound,
     PagingStalled,
+    PermissionDenied,
     iter_audit_events,
     iter_logs,
     iter_pages,
@@ -87,11 +88,11 @@ async def test_error_in_one_window_stops_the_stream(make_client, log_api):
         nonlocal calls
         calls += 1
         if calls == 3:
-            return httpx.Response(404, json={"error": "gone"})
+            return httpx.Response(403, json={"error": "forbidden"})
         return log_handler(api)(request)
 
     client = make_client(handler, **FAST)
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):
         await collect(iter_logs(client, "p", T0, T0 + 4 * DAY, page_size=20, concurrency=3))
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert all(task.done() for task in others)
@@ -195,3 +196,27 @@ async def test_paging_loop_guards_against_repeats_and_runaways(make_client, pagi
         async for _ in iter_pages(client, paginator, max_pages=5):
             pass
     assert client.stats.calls <= 5
+
+
+async def test_expired_cursor_log_404_continues_from_its_date(make_client, log_api):
+    """A 404 for the cursor log (expired) makes the window go on from the cursor's date."""
+    api = log_api(spread_logs(60, 1), server_max=500)
+    expired = {api.logs[19][1]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body.get("id") in expired:
+            return httpx.Response(404, json={"error": "Log not found"})
+        return httpx.Response(200, json=api.page(body))
+
+    client = make_client(handler, **FAST)
+    pages = await collect(iter_logs(client, "p", T0, T0 + DAY, page_size=20))
+    assert {r["id"] for p in pages for r in p.records} == {i for _, i in api.logs}
+
+
+async def test_unknown_project_404_is_raised(make_client):
+    """A 404 on a window's first page (unknown project) is raised, not retried."""
+    client = make_client(lambda request: httpx.Response(404, json={"error": "no project"}))
+    with pytest.raises(NotFound):
+        await collect(iter_logs(client, "p", T0, T0 + DAY))
+    assert client.stats.calls == 1
