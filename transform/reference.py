@@ -1,0 +1,76 @@
+"""The README's table reference, rendered from the declared schemas so it cannot drift."""
+
+from __future__ import annotations
+
+import polars as pl
+from polars._typing import PolarsDataType
+
+from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA, SNAPSHOT_TABLES, TableSchema
+
+_MERGE_TEXT = {
+    "dedupe": "append-only; a record already stored (same key) is not written again",
+    "upsert": "the latest extracted version of each key wins",
+    "replace": "the project's rows are replaced on every run",
+}
+
+
+def _type_name(dtype: PolarsDataType) -> str:
+    if isinstance(dtype, pl.Enum):
+        return "enum(" + ", ".join(dtype.categories.to_list()) + ")"
+    if isinstance(dtype, pl.Datetime):
+        return f"timestamp[{dtype.time_unit}, {dtype.time_zone}]"
+    if isinstance(dtype, pl.List):
+        return f"list[{_type_name(dtype.inner)}]"
+    return str(dtype).lower().removesuffix("()")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table_section(schema: TableSchema) -> str:
+    partitioning = (
+        f"`project`, `day` (UTC day of `{schema.day_from}`)" if schema.day_from else "`project`"
+    )
+    lines = [
+        f"### `{schema.name}`",
+        "",
+        _cell(schema.description),
+        "",
+        f"- key: {', '.join(f'`{k}`' for k in schema.key)}",
+        f"- partitioned by: {partitioning}",
+        f"- writes: {_MERGE_TEXT[schema.merge]}",
+        "",
+        "| column | type | nullable | description |",
+        "|---|---|---|---|",
+    ]
+    for column in schema.columns:
+        nullable = "yes" if column.nullable else "no"
+        lines.append(
+            f"| `{column.name}` | {_type_name(column.dtype)} | {nullable} "
+            f"| {_cell(column.description)} |"
+        )
+    return "\n".join(lines)
+
+
+def _rejects_section() -> str:
+    lines = [
+        "### `_rejects`",
+        "",
+        "Records that could not be typed, kept with the raw JSON as received and the reason.",
+        "",
+        "| column | type |",
+        "|---|---|",
+    ]
+    lines += [f"| `{name}` | {_type_name(dtype)} |" for name, dtype in REJECTS_SCHEMA.items()]
+    return "\n".join(lines)
+
+
+def table_reference_markdown() -> str:
+    """Markdown describing every lake table: description, key, partitioning and columns."""
+    sections = ["## Tables", "", "### Event tables", ""]
+    sections += [_table_section(s) + "\n" for s in EVENT_TABLES]
+    sections += ["### Snapshot tables", ""]
+    sections += [_table_section(s) + "\n" for s in SNAPSHOT_TABLES]
+    sections.append(_rejects_section())
+    return "\n".join(sections) + "\n"
