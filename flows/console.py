@@ -8,8 +8,14 @@ import sys
 
 from rich.console import Console
 
+# Pipes and log files get a wide fixed width instead of rich's 80 columns, so tables are
+# not truncated where nobody can resize the window.
+_PIPE_WIDTH = 160
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+for _console in (out, err):
+    if not _console.is_terminal:
+        _console.width = _PIPE_WIDTH
 
 log = logging.getLogger("ubiops_etl")
 

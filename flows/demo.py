@@ -47,6 +47,12 @@ FROM logs WHERE level = 'error' ORDER BY date DESC, id DESC LIMIT 5""",
 )
 
 
+ASK_YOUR_OWN = """Ask your own questions:
+  .venv/bin/ubiops-etl sql "SELECT * FROM mart_requests_daily LIMIT 10" --warehouse {warehouse}
+  .venv/bin/ubiops-etl sql "SHOW TABLES" --warehouse {warehouse}
+  BI tools: open {bi} read-only (views over the Parquet files)"""
+
+
 def prepare_warehouse(warehouse: Path) -> None:
     """Start from an empty demo lake; never wipe a directory the demo did not create."""
     if warehouse.exists() and any(warehouse.iterdir()):
@@ -88,10 +94,6 @@ def run_demo(*, warehouse: Path, seed: int, now: datetime) -> int:
     for title, query in QUESTIONS:
         console.out.print(f"\n[bold]{title}[/]\n[dim]{query}[/]")
         console.out.print(format_table(run_sql(warehouse, query)), markup=False, highlight=False)
-    console.out.print(
-        f"\nDone in {time.monotonic() - started:.0f}s. Ask your own questions:\n"
-        f"  .venv/bin/ubiops-etl sql \"SELECT * FROM mart_requests_daily LIMIT 10\" "
-        f"--warehouse {warehouse}\n"
-        f"  duckdb -readonly {warehouse / 'ubiops.duckdb'}   (views for BI tools; SHOW TABLES)"
-    )
+    hint = ASK_YOUR_OWN.format(warehouse=warehouse, bi=warehouse / "ubiops.duckdb")
+    console.out.print(f"\nDone in {time.monotonic() - started:.0f}s. {hint}", highlight=False)
     return code

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extract import (
-    ObjectType,
     AuditCursor,
     LogCursor,
+    ObjectType,
     RequestCursor,
     UbiOpsClient,
     fetch_snapshot,
@@ -258,7 +258,11 @@ async def sync_audit(ctx: RunContext, project: str) -> StreamResult:
     _account(result, flushed)
     newest = _later(newest, flushed.newest)
     if cursor is not None:
-        payload = {"cursor": cursor.to_json(), "newest": newest.isoformat() if newest else None}
+        payload = {
+            "cursor": cursor.to_json(),
+            "newest": newest.isoformat() if newest else None,
+            "scanned_at": ctx.now.isoformat(),
+        }
         await asyncio.to_thread(ctx.lake.state.commit, project, "audit_events", payload)
     result.windows_done = 1
     result.covered_until = ctx.now

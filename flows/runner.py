@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 

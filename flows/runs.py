@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from extract import open_client
 from flows import console, runner
 from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
 from flows.progress import reporting
@@ -26,7 +27,7 @@ BUSY_MARK = "held by another run"
 
 async def preflight(settings: Settings) -> list[str]:
     """Fail fast, before any Prefect run, on a bad token, host or project name."""
-    async with runner.open_client(runner.client_config(settings)) as client:
+    async with open_client(runner.client_config(settings)) as client:
         projects, skipped = await runner.resolve_projects(client, settings.projects)
     for name, why in skipped.items():
         console.log.warning("skipping project %r: %s", name, why)
@@ -37,7 +38,9 @@ def _check_window(since: str | None, until: str | None, now: datetime) -> None:
     start = parse_instant(since, now=now) if since else None
     end = parse_instant(until, now=now) if until else now
     if start is not None and start >= end:
-        raise UsageError(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
+        raise UsageError(
+            f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})"
+        )
 
 
 def _flow_params(settings: Settings) -> dict[str, Any]:
@@ -51,14 +54,21 @@ def _flow_params(settings: Settings) -> dict[str, Any]:
 def report_run(ledger: dict[str, Any]) -> int:
     """Print the run's table; the exit code says whether every stream synced."""
     table = Table(title=f"{ledger['kind']} {'ok' if ledger['ok'] else 'INCOMPLETE'}")
-    for column in ("project", "stream", "status", "rows written", "rejects", "pages", "lag"):
-        table.add_column(column, justify="right" if column[0] in "rpl" else "left")
+    for column in ("project", "stream", "status"):
+        table.add_column(column, no_wrap=True)
+    for column in ("rows", "rejects", "pages", "lag"):
+        table.add_column(column, justify="right", no_wrap=True)
     for s in ledger["streams"]:
         lag = "-" if s["lag_s"] is None else f"{s['lag_s'] / 60:.1f} min"
         status = "ok" if s["ok"] else "[red]FAILED[/]"
         table.add_row(
-            s["project"], s["stream"], status, f"{s['rows_written']:,}", str(s["rejects"]),
-            str(s["pages"]), lag,
+            s["project"],
+            s["stream"],
+            status,
+            f"{s['rows_written']:,}",
+            str(s["rejects"]),
+            str(s["pages"]),
+            lag,
         )
     console.out.print(table)
     console.out.print(
@@ -154,8 +164,10 @@ def show_status(settings: Settings, *, now: datetime) -> int:
                 last_ok[(s["project"], s["stream"])] = run["finished_at"]
     counts = _rows_by_project(settings)
     table = Table(title=f"warehouse {lake.root}")
-    for column in ("project", "stream", "cursor", "last ok run", "rows", "lag"):
-        table.add_column(column)
+    for column in ("project", "stream", "synced to (UTC)", "last ok run"):
+        table.add_column(column, no_wrap=True)
+    for column in ("rows", "lag"):
+        table.add_column(column, justify="right", no_wrap=True)
     for project, stream in lake.state.streams():
         if stream not in ALL_STREAMS:
             continue
@@ -164,8 +176,10 @@ def show_status(settings: Settings, *, now: datetime) -> int:
         table.add_row(
             project,
             stream,
-            cursor.isoformat(timespec="seconds") if cursor else "-",
-            last_ok.get((project, stream), "-"),
+            _short(cursor),
+            _short(datetime.fromisoformat(last_ok[(project, stream)]))
+            if (project, stream) in last_ok
+            else "-",
             f"{counts.get((project, stream), 0):,}",
             lag,
         )
@@ -179,6 +193,10 @@ def show_status(settings: Settings, *, now: datetime) -> int:
     return EXIT_OK
 
 
+def _short(moment: datetime | None) -> str:
+    return moment.strftime("%m-%d %H:%M") if moment else "-"
+
+
 def _cursor_of(state: dict[str, Any], stream: str) -> datetime | None:
     """The point up to which a stream is complete, from its committed state."""
     from flows import intervals
@@ -189,7 +207,7 @@ def _cursor_of(state: dict[str, Any], stream: str) -> datetime | None:
         ends = [v.get("covered_until") for v in state.values() if isinstance(v, dict)]
         found = [datetime.fromisoformat(e) for e in ends if e]
         return min(found) if found else None
-    key = "newest" if stream == "audit_events" else "fetched_at"
+    key = "scanned_at" if stream == "audit_events" else "fetched_at"
     return datetime.fromisoformat(state[key]) if state.get(key) else None
 
 
@@ -202,4 +220,3 @@ def _rows_by_project(settings: Settings) -> dict[tuple[str, str], int]:
         "UNION ALL SELECT project, 'snapshots', count(*) FROM projects GROUP BY ALL",
     )
     return {(str(r[0]), str(r[1])): int(r[2]) for r in result.rows}
-
