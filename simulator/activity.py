@@ -64,14 +64,18 @@ def _quiet(act: Activity, ts: int, margin: int = 0) -> bool:
 def advance(project: Project, act: Activity, until_ns: int) -> None:
     """Create every request and log that arrives up to `until_ns`."""
     rows: list[LogRow] = []
-    while act.next_request_ns <= until_ns:
-        if project.deployments and not _quiet(act, act.next_request_ns, 3_600 * NS_PER_S):
-            _arrive(project, act, act.next_request_ns, rows)
-        act.next_request_ns += _gap(act, act.requests_per_day)
-    while act.next_filler_ns <= until_ns:
-        if project.deployments and not _quiet(act, act.next_filler_ns):
-            _filler_group(project, act, act.next_filler_ns, rows)
-        act.next_filler_ns += _gap(act, act.filler_groups_per_day)
+    # One merged timeline, so the RNG is consumed in the same order however time is stepped.
+    while min(act.next_request_ns, act.next_filler_ns) <= until_ns:
+        if act.next_request_ns <= act.next_filler_ns:
+            ts = act.next_request_ns
+            if project.deployments and not _quiet(act, ts, 3_600 * NS_PER_S):
+                _arrive(project, act, ts, rows)
+            act.next_request_ns += _gap(act, act.requests_per_day)
+        else:
+            ts = act.next_filler_ns
+            if project.deployments and not _quiet(act, ts):
+                _filler_group(project, act, ts, rows)
+            act.next_filler_ns += _gap(act, act.filler_groups_per_day)
     project.logs.add(rows)
     # Pipeline steps are created after their parent, possibly after later arrivals.
     for requests in project.requests.values():

@@ -149,7 +149,8 @@ class Project:
         default_factory=lambda: {"deployment": [], "pipeline": []}
     )
     audit: list[AuditEvent] = field(default_factory=list)  # oldest first
-    expired_before_ms: int = 0  # raised by the mutate-during-paging fault
+    # per object type; raised by the mutate-during-paging fault
+    expired_before_ms: dict[str, int] = field(default_factory=dict)
 
     def render_summary(self) -> dict[str, Any]:
         return {

@@ -78,7 +78,8 @@ class World:
 
     def visible_requests(self, project: Project, object_type: str) -> list[Request]:
         """Requests the API still shows (retention), oldest first."""
-        floor = max(self.as_of_ms - REQUEST_RETENTION_MS, project.expired_before_ms)
+        expired = project.expired_before_ms.get(object_type, 0)
+        floor = max(self.as_of_ms - REQUEST_RETENTION_MS, expired)
         return [r for r in project.requests[object_type] if r.created_ms >= floor]
 
     # Ground truth for exactly-once assertions ------------------------------------------
@@ -136,9 +137,7 @@ class World:
             for object_type, requests in project.requests.items():
                 visible = self.visible_requests(project, object_type)
                 if len(visible) > 2:
-                    project.expired_before_ms = max(
-                        project.expired_before_ms, visible[1].created_ms
-                    )
+                    project.expired_before_ms[object_type] = visible[1].created_ms
                 if project.deployments and object_type == "deployment":
                     dep = rng.choice(project.deployments)
                     requests.append(
