@@ -78,13 +78,27 @@ def check_read_only(sql: str) -> None:
         raise QueryRefused(f"only SELECT and EXPLAIN are allowed, not {kind.name}")
 
 
-def run_sql(root: Path | str, sql: str) -> QueryResult:
-    """Run one read-only statement against the lake's views; columns and rows."""
-    check_read_only(sql)
+def _execute(root: Path | str, sql: str) -> QueryResult:
     with connect(root) as con:
         relation = con.execute(sql)
         columns = [d[0] for d in relation.description or []]
         return QueryResult(columns, relation.fetchall())
+
+
+def run_sql(root: Path | str, sql: str, attempts: int = 3) -> QueryResult:
+    """Run one read-only statement against the lake's views; columns and rows.
+
+    A compaction or copy-on-write rewrite deletes replaced files; a query that listed one of
+    them just before fails to open it, so a failure to open a file is retried (bounded).
+    """
+    check_read_only(sql)
+    for attempt in range(1, attempts + 1):
+        try:
+            return _execute(root, sql)
+        except duckdb.IOException:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def rows_per_table(root: Path | str) -> dict[str, int]:

@@ -113,3 +113,19 @@ def test_crash_during_compaction_is_repaired(root, frame, direct, step):
     Lake.open(root).compact()
     assert {t: direct(root, t) for t in ("logs", "requests")} == before
     assert len(list((root / "logs").rglob("*.parquet"))) == 2
+
+
+def test_views_are_exact_in_the_middle_of_a_rewrite(root, frame, direct):
+    """While a copy-on-write rewrite has old and new files side by side, views show each once."""
+    _seed(root, frame)
+    seen = {}
+
+    def observe(step, key):
+        # Just before the old requests file is deleted, both versions are on disk.
+        if step == "delete:before" and key.startswith("requests/") and not seen:
+            seen["raw"] = direct(root, "requests", "id, status::VARCHAR")
+            seen["view"] = run_sql(root, "SELECT id, status FROM requests ORDER BY id").rows
+
+    _round_two(Lake.open(root, LocalStorage(root, hook=observe)), frame)
+    assert len(seen["raw"]) > len(REQUESTS_AFTER)
+    assert seen["view"] == REQUESTS_AFTER

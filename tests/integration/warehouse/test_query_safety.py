@@ -62,3 +62,27 @@ def test_bi_database_rebuild_replaces_the_file(lake_with_logs, frame):
     assert first == second
     with duckdb.connect(str(second), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM audit_events").fetchone() == (1,)
+
+
+def test_query_is_retried_when_a_listed_file_vanishes(lake_with_logs, monkeypatch):
+    """A file deleted between listing and reading (a rewrite) costs a retry, not a failure."""
+    import warehouse.query as query
+
+    real = query._execute
+    calls = []
+
+    def flaky(root, sql):
+        calls.append(sql)
+        if len(calls) == 1:
+            raise duckdb.IOException("Cannot open file: No such file or directory")
+        return real(root, sql)
+
+    monkeypatch.setattr(query, "_execute", flaky)
+    assert run_sql(lake_with_logs, "SELECT count(*) FROM logs").rows == [(2,)]
+    assert len(calls) == 2
+
+
+def test_query_errors_other_than_io_are_not_retried(lake_with_logs):
+    """A wrong query fails at once with DuckDB's message."""
+    with pytest.raises(duckdb.BinderException):
+        run_sql(lake_with_logs, "SELECT no_such_column FROM logs")
