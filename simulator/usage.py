@@ -102,8 +102,16 @@ def usage_report(
         dict(point, value=round(sum(s[i]["value"] for s in series) + point["value"], 3))
         for i, point in enumerate(deleted)
     ]
+    # API.md's fields plus the version fields client 4.12 requires (its usage is per version;
+    # here all of a deployment's usage is booked on its first version).
     deployments = [
-        {"deployment_id": d.id, "deployment_name": d.name, "data": data}
+        {
+            "deployment_id": d.id,
+            "deployment_name": d.name,
+            "version_id": next(iter(d.versions.values())),
+            "version": next(iter(d.versions)),
+            "data": data,
+        }
         for d, data in zip(project.deployments, series, strict=True)
     ]
     return {
