@@ -30,6 +30,7 @@ from transform.schemas import EXTRA
 
 Record = Mapping[str, Any]
 _TEXT_OR_NULL = (str, type(None))
+_PLACEHOLDER = "__placeholder"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class RawBatch:
     text_verified: bool
     """False on the fast path: text columns may hide coerced values (`coerced_suspects`)."""
 
+    @property
+    def has_declared_field(self) -> bool:
+        """Whether some record has a declared field (else `frame` has a placeholder column)."""
+        return self.frame.columns != [_PLACEHOLDER]
+
 
 def _build(specs: Sequence[FieldSpec], records: Sequence[Record], keys: set[str]) -> pl.DataFrame:
     """Raw-typed columns for the declared fields some record has (absent ones are left out)."""
@@ -53,7 +59,7 @@ def _build(specs: Sequence[FieldSpec], records: Sequence[Record], keys: set[str]
     if present:
         return pl.from_dicts(records, schema=present)
     # No declared field at all: keep one row per record so each can be refused.
-    return pl.DataFrame({"_": pl.Series([None] * len(records), dtype=pl.Null())})
+    return pl.DataFrame({_PLACEHOLDER: pl.Series([None] * len(records), dtype=pl.Null())})
 
 
 def _looks_coerced(name: str) -> pl.Expr:
@@ -97,7 +103,8 @@ def _others_hold(specs: Sequence[FieldSpec], records: Sequence[Record], keys: se
     return True
 
 
-def _problem(specs: Sequence[FieldSpec], record: Any) -> str | None:
+def type_problem(specs: Sequence[FieldSpec], record: Any) -> str | None:
+    """Why `record` cannot be read at all (not an object, a value of the wrong JSON type)."""
     if not isinstance(record, Mapping):
         return f"not a JSON object (got {json_type_name(record)})"
     for spec in specs:
@@ -113,7 +120,7 @@ def _split_by_type(
     accepted: list[dict[str, Any]] = []
     refused: list[tuple[Any, str]] = []
     for record in records:
-        problem = _problem(specs, record)
+        problem = type_problem(specs, record)
         if problem is None:
             accepted.append(dict(record))
         else:

@@ -18,7 +18,7 @@ import polars as pl
 
 from transform import query
 from transform.fields import OBJECT_TYPE_REQUIRED, FieldSpec, input_fields, known_fields
-from transform.frame import RawBatch, read_records, text_was_coerced
+from transform.frame import RawBatch, read_records, text_was_coerced, type_problem
 from transform.rejects import Refused, rejects_frame
 from transform.schemas import EXTRA, EXTRACTED_AT, OBJECT_TYPES, SCHEMAS
 from transform.snapshots import flatten_usage
@@ -60,8 +60,15 @@ class _Typed:
 
 def _type_batch(table: str, batch: RawBatch, stamps: tuple[tuple[str, Any], ...]) -> _Typed:
     frame = _with_parsed(batch, input_fields(SCHEMAS[table]))
-    out = frame.select(query.batch_exprs(table, query.column_names(frame), stamps))
-    return _Typed(batch, frame, out)
+    exprs = query.batch_exprs(table, query.column_names(frame), stamps)
+    return _Typed(batch, frame, _select(frame, exprs, batch.has_declared_field))
+
+
+def _select(frame: pl.DataFrame, exprs: Sequence[pl.Expr], uses_columns: bool) -> pl.DataFrame:
+    if uses_columns:
+        return frame.select(exprs)
+    # All expressions are literals: `select` would return one row, not one per record.
+    return frame.with_columns(exprs).select([e.meta.output_name() for e in exprs])
 
 
 def _coerced(table: str, typed: _Typed) -> bool:
@@ -80,8 +87,13 @@ def _split_bad(table: str, typed: _Typed) -> tuple[pl.DataFrame, Refused]:
     if not bad.any():
         return rows, []
     reason = query.reason_expr(table, query.column_names(typed.frame))
-    reasons = typed.frame.filter(bad).select(reason).to_series().to_list()
+    bad_rows = typed.frame.filter(bad)
+    reasons = _select(bad_rows, [reason], typed.batch.has_declared_field).to_series().to_list()
     records = [typed.batch.records[i] for i in bad.arg_true().to_list()]
+    # A value of the wrong JSON type in a timestamp or enum field shows up as unparseable;
+    # say what it really is.
+    specs = input_fields(SCHEMAS[table])
+    reasons = [type_problem(specs, r) or why for r, why in zip(records, reasons, strict=True)]
     return rows.filter(~bad), list(zip(records, reasons, strict=True))
 
 
