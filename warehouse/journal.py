@@ -98,6 +98,8 @@ class RepairReport:
     rolled_back: tuple[str, ...] = ()
     rolled_forward: tuple[str, ...] = ()
     temp_files_removed: int = 0
+    skipped_busy: bool = False
+    """True when another process held the writer lock, so nothing was touched."""
 
     @property
     def clean(self) -> bool:

@@ -12,13 +12,15 @@ import polars as pl
 from transform.schemas import REJECTS_SCHEMA, SCHEMAS
 from warehouse import parquet_io
 from warehouse.compact import DEFAULT_TARGET_MB, CompactReport, compact_table, compact_tables
-from warehouse.errors import SchemaMismatch
+from warehouse.errors import LakeBusy, SchemaMismatch
 from warehouse.journal import RepairReport, repair
 from warehouse.layout import STATE_DIR, rejects_key, table_schema
 from warehouse.lock import hold_lock
 from warehouse.state import Clock, RunLedger, StateStore, utc_now
 from warehouse.storage import LocalStorage, Storage
 from warehouse.writer import WriteResult, write_batch
+
+WRITER_LOCK = "sync"
 
 
 class Lake:
@@ -30,6 +32,7 @@ class Lake:
         self._clock = clock
         self.state = StateStore(storage)
         self.ledger = RunLedger(storage, clock)
+        self._held: set[str] = set()
 
     def __repr__(self) -> str:
         return f"Lake({str(self.root)!r})"
@@ -44,8 +47,19 @@ class Lake:
         return lake
 
     def repair(self) -> RepairReport:
-        """Roll interrupted changes forward or back and sweep temp files (idempotent)."""
-        return repair(self.storage)
+        """Roll interrupted changes forward or back and sweep temp files (idempotent).
+
+        Journal entries of a live writer look exactly like a crashed one's, so repair runs
+        only while holding the "sync" lock; if another process holds it, it is skipped (that
+        writer repaired when it opened the lake).
+        """
+        if WRITER_LOCK in self._held or self.storage.local_path(STATE_DIR) is None:
+            return repair(self.storage)
+        try:
+            with self.lock(WRITER_LOCK):
+                return repair(self.storage)
+        except LakeBusy:
+            return RepairReport(skipped_busy=True)
 
     def write(
         self, table: str, frame: pl.DataFrame, replace_projects: Iterable[str] = ()
@@ -75,13 +89,21 @@ class Lake:
         return compact_table(self.storage, table_schema(table), target_file_mb)
 
     @contextlib.contextmanager
-    def lock(self, name: str = "sync", wait: bool = False) -> Iterator[dict[str, Any]]:
-        """Hold the lake's writer lock `name`; LakeBusy says who holds it if taken."""
+    def lock(self, name: str = WRITER_LOCK, wait: bool = False) -> Iterator[dict[str, Any]]:
+        """Hold the lake's lock `name`; LakeBusy says who holds it if taken.
+
+        Writers (sync, backfill, compact) should all hold "sync": the writer assumes it is
+        the only one changing the lake.
+        """
         state_dir = self.storage.local_path(STATE_DIR)
         if state_dir is None:
             raise NotImplementedError("locking needs a local lake root for now")
         with hold_lock(state_dir, name, wait, self._clock) as holder:
-            yield holder
+            self._held.add(name)
+            try:
+                yield holder
+            finally:
+                self._held.discard(name)
 
     def tables(self) -> list[str]:
         """Every table the lake knows, event tables first."""

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from warehouse import Lake, LakeBusy
+from warehouse.layout import JOURNAL_DIR
 
 
 def test_second_holder_is_told_who_holds_the_lock(root):
@@ -56,3 +57,19 @@ def test_killed_holder_releases_the_lock(root):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_repair_leaves_a_live_writers_transaction_alone(root, frame):
+    """Opening the lake while another writer holds the lock does not undo its pending work."""
+    writer = Lake.open(root)
+    entry = root / JOURNAL_DIR / "live.json"
+    entry.parent.mkdir(parents=True)
+    entry.write_text(
+        '{"txid": "live", "status": "pending", "add": ["logs/x.parquet"], "remove": []}'
+    )
+    with writer.lock():
+        report = Lake.open(root).repair()
+        assert report.skipped_busy
+        assert entry.exists()
+        assert writer.repair().rolled_back == ("live",)
+    assert not entry.exists()
