@@ -115,14 +115,19 @@ def run_child(rows: int, batch: int, days: int, root: Path) -> dict[str, Any]:
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
-def scanned_files(con: Any, sql: str) -> tuple[str, float]:
-    """'scanned/total' files from EXPLAIN ANALYZE, and the best of three query times."""
+SCAN_LINES = ("Function:", "File Filters:", "Filters:", "Scanning Files:", "Total Files Read:")
+
+
+def scanned_files(con: Any, sql: str) -> tuple[str, float, list[str]]:
+    """'scanned/total' files from EXPLAIN ANALYZE, the best of three times, the scan lines."""
     plan = con.execute(f"EXPLAIN ANALYZE {sql}").fetchall()[0][1]
     match = re.search(r"Scanning Files: (\d+/\d+)", plan)
     read = re.search(r"Total Files Read: (\d+)", plan)
     label = match.group(1) if match else (read.group(1) if read else "?")
+    cells = [cell.strip() for line in plan.splitlines() for cell in line.split("│")]
+    scan = [cell for cell in cells if cell.startswith(SCAN_LINES)]
     best = min(_timed(con, sql) for _ in range(3))
-    return label, best
+    return label, best, scan
 
 
 def _timed(con: Any, sql: str) -> float:
@@ -206,6 +211,10 @@ def print_markdown(
     for measure, value in rows:
         print(f"| {measure} | {value} |")
     print(f"\nanswer for {before['day']} (rows, deployments): {before['answer']}")
+    print("\nEXPLAIN ANALYZE scan node, one day by `day`, before compaction:\n")
+    print("\n".join(f"    {line}" for line in before["by_day"][2]))
+    print("\nsame day by `date` range:\n")
+    print("\n".join(f"    {line}" for line in before["by_timestamp"][2]))
 
 
 if __name__ == "__main__":
