@@ -38,16 +38,32 @@ def file_frame(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
 def read_columns(
     storage: Storage, schema: TableSchema, key: str, columns: list[str] | None = None
 ) -> pl.DataFrame:
-    """Read `columns` (default: all file columns) of one data file, typed as declared."""
+    """Read `columns` (default: all file columns) of one data file, typed as declared.
+
+    A column declared after the file was written reads as nulls, so adding a column to a
+    schema never makes old partitions unreadable for an upsert rewrite or a compaction.
+    """
     wanted = columns if columns is not None else schema.file_columns
+    try:
+        frame = _read(storage, key, wanted)
+    except pl.exceptions.ColumnNotFoundError:
+        present = set(_read(storage, key, None).columns)
+        frame = _read(storage, key, [c for c in wanted if c in present])
+    declared = schema.polars_schema
+    missing = [pl.lit(None, declared[c]).alias(c) for c in wanted if c not in frame.columns]
+    return frame.with_columns(missing).select(wanted).cast({c: declared[c] for c in wanted})
+
+
+def _read(storage: Storage, key: str, columns: list[str] | None) -> pl.DataFrame:
     local = storage.local_path(key)
     if local is not None:
-        frame = pl.read_parquet(local, columns=wanted)
-    else:
-        with storage.open_read(key) as fh:
-            frame = pl.read_parquet(fh, columns=wanted)
-    declared = schema.polars_schema
-    return frame.cast({name: declared[name] for name in wanted})
+        if columns is None:
+            return pl.read_parquet(local, n_rows=0)
+        return pl.read_parquet(local, columns=columns)
+    with storage.open_read(key) as fh:
+        if columns is None:
+            return pl.read_parquet(fh, n_rows=0)
+        return pl.read_parquet(fh, columns=columns)
 
 
 def read_files(

@@ -14,9 +14,8 @@ import io
 import json
 import os
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -29,9 +28,8 @@ READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 TABLE_VIEWS = [*SCHEMAS, "rejects"]
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    """Column names and rows of one query."""
+class QueryResult(NamedTuple):
+    """Column names and rows of one query (unpacks as `columns, rows`)."""
 
     columns: list[str]
     rows: list[tuple[Any, ...]]

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from transform.schemas import EXTRACTED_AT, LOGS, PROJECTS, REQUESTS
+from warehouse import parquet_io
 from warehouse.errors import InvalidName, SchemaMismatch
 from warehouse.testing import MemoryStorage
 from warehouse.writer import write_batch
@@ -159,3 +160,25 @@ def test_result_counts_rows_in_before_collapse(frame):
     """rows_in counts what the caller passed, rows_written what was new."""
     result = write_batch(MemoryStorage(), LOGS, frame("logs", _ids(2) + _ids(2)))
     assert (result.rows_in, result.rows_written) == (4, 2)
+
+
+def test_empty_batch_writes_nothing(frame):
+    """An empty frame is a no-op: no file, no journal entry."""
+    storage = MemoryStorage()
+    result = write_batch(storage, LOGS, frame("logs", []))
+    assert (result.rows_in, result.files_added) == (0, 0)
+    assert storage.files == {}
+
+
+def test_old_files_without_a_new_column_still_upsert(frame, stored, t0):
+    """A file written before a column existed is rewritten with that column as null."""
+    storage = MemoryStorage()
+    old = frame("requests", [{"id": "r1"}, {"id": "r2"}]).drop("_extra")
+    storage.files["requests/project=alpha/day=2026-03-01/0.parquet"] = parquet_io.encode(
+        old.drop("project", "day")
+    )
+    update = {"id": "r1", "status": "completed", "finished": True, EXTRACTED_AT: t0 + H}
+    write_batch(storage, REQUESTS, frame("requests", [update]))
+    rows = stored(storage, "requests").sort("id")
+    assert rows["status"].to_list() == ["completed", "pending"]
+    assert rows["_extra"].to_list() == [None, None]
