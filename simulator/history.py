@@ -78,6 +78,7 @@ def add_in_flight_requests(project: Project, act: Activity, now_ns: int) -> None
     for request in (running, queued):
         register_deployment_request(project, act, request, dep, rows)
     project.logs.add(rows)
+    project.requests["deployment"].sort(key=lambda r: r.created_ms)
 
 
 def add_audit_history(

@@ -2,9 +2,10 @@
 
 A million logs must fit and generate fast, so a log is a handful of array cells: its date in
 ns, a source (the shared metadata of a request or build), a text template and flag bits. The
-JSON record is rendered only for the page being served. Sequence numbers are assigned in
-(date, creation) order, and ids embed (creation second, project code, sequence), so ids sort
-by creation like MongoDB ObjectIds and, within one date, in the order the API returns them.
+JSON record is rendered only for the page being served. Sequence numbers follow insertion
+order and ids embed (creation second, project code, sequence), so, like MongoDB ObjectIds,
+ids sort by creation second and then by insertion, which within one second need not be the
+order of their dates. The API order is (date, id).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class LogStore:
 
     def add(self, rows: Iterable[LogRow], created_sec: int | None = None) -> None:
         """Store new logs; `created_sec` marks late logs whose id second is after their date."""
-        batch = sorted(rows, key=_row_date)
+        batch = list(rows)
         if not batch:
             return
         first_seq = len(self._ts)
@@ -70,7 +71,7 @@ class LogStore:
         if created_sec is not None:
             for seq in range(first_seq, len(self._ts)):
                 self._late_created[seq] = created_sec
-        self._merge_order(first_seq, batch[0][0])
+        self._merge_order(first_seq, min(batch, key=_row_date)[0])
 
     def _merge_order(self, first_seq: int, min_ts: int) -> None:
         cut = bisect.bisect_left(self._order_ts, min_ts)
@@ -173,7 +174,7 @@ class LogStore:
             "date": format_log_date(self._ts[seq], flags >> STYLE_SHIFT),
             "log": render_text(self._tmpl[seq], seq, meta),
         }
-        record.update((k, v) for k, v in meta.items() if not k.startswith("_"))
+        record.update(meta)
         record["system"] = bool(flags & SYSTEM)
         record["level"] = "error" if flags & ERROR else "info"
         return record

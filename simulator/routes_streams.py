@@ -146,13 +146,16 @@ def _log_page(ctx: SimContext, project: Project, query: LogQuery) -> list[dict[s
     return [store.render(seq) for seq in store.query(window, as_of, keep)]
 
 
-def _request_filter(request: Request) -> Callable[[SimRequest, str], bool]:
+def _request_filter(request: Request) -> Callable[[SimRequest, str], bool] | None:
+    """The record predicate of the list's filters, or None when there are none."""
     params = request.query_params
     status = query_choice(params, "status", STATUSES)
     success = query_bool(params, "success")
     in_pipeline = query_bool(params, "pipeline")
     schedule = params.get("request_schedule") or None
     search = params.get("search_id") or None
+    if (status, success, in_pipeline, schedule, search) == (None, None, None, None, None):
+        return None
 
     def keep(req: SimRequest, current: str) -> bool:
         finished = current in ("completed", "failed", "cancelled")
@@ -188,18 +191,23 @@ async def project_requests_list(request: Request) -> Response:
             ctx.world.mutate(project, ctx.rng)
         rows = _in_window(ctx.world.visible_requests(project, object_type), start, end)
         as_of = ctx.world.as_of_ms
-        picked = [r for r in rows if keep(r, r.status_at(as_of))]
+        if keep is not None:
+            rows = [r for r in rows if keep(r, r.status_at(as_of))]
         if descending:
-            picked.reverse()
-        page = [r.render(as_of) for r in picked[offset : offset + limit]]
+            rows = rows[::-1]
+        page = [r.render(as_of) for r in rows[offset : offset + limit]]
     return json_response(corrupt_records(page, "request", ctx.faults, ctx.stats))
 
 
 def _in_window(rows: list[SimRequest], start: int | None, end: int | None) -> list[SimRequest]:
-    created = [r.created_ms for r in rows]
-    lo = 0 if start is None else bisect.bisect_left(created, -(-start // NS_PER_MS))
-    hi = len(rows) if end is None else bisect.bisect_right(created, end // NS_PER_MS)
+    key = _created_ms
+    lo = 0 if start is None else bisect.bisect_left(rows, -(-start // NS_PER_MS), key=key)
+    hi = len(rows) if end is None else bisect.bisect_right(rows, end // NS_PER_MS, key=key)
     return rows[lo:hi]
+
+
+def _created_ms(request: SimRequest) -> int:
+    return request.created_ms
 
 
 def _clamped(ctx: SimContext, limit: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 import threading
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,8 @@ class World:
         """Requests the API still shows (retention), oldest first."""
         expired = project.expired_before_ms.get(object_type, 0)
         floor = max(self.as_of_ms - REQUEST_RETENTION_MS, expired)
-        return [r for r in project.requests[object_type] if r.created_ms >= floor]
+        requests = project.requests[object_type]
+        return requests[bisect.bisect_left(requests, floor, key=_created_ms) :]
 
     # Ground truth for exactly-once assertions ------------------------------------------
     def truth_logs(self, project: str) -> list[dict[str, Any]]:
@@ -158,6 +160,10 @@ class World:
             for _ in range(rng.randrange(1, 4))
         ]
         project.logs.add(rows, created_sec=self.as_of_ns // NS_PER_S)
+
+
+def _created_ms(request: Request) -> int:
+    return request.created_ms
 
 
 def _instance_type(row: tuple[str, str, int, float, int, int, float], i: int) -> dict[str, Any]:

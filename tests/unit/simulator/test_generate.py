@@ -52,10 +52,15 @@ def test_organisations_and_visibility(shared_world: World) -> None:
 
 
 def test_log_ids_and_dates_look_like_the_live_service(shared_world: World) -> None:
-    """Log ids are 24 hex, sort by creation, and dates mix 6/9 digits and Z/+00:00."""
+    """Log ids are 24 hex led by the creation second, pages are in (date, id) order, and
+    dates mix 6/9 digits and Z/+00:00."""
     logs = shared_world.truth_logs(shared_world.project_names[0])
     assert all(HEX24.match(str(log["id"])) for log in logs)
-    assert [log["id"] for log in logs] == sorted(str(log["id"]) for log in logs)
+    seconds = [int(str(log["id"])[:8], 16) for log in logs]
+    assert seconds == sorted(seconds)
+    assert seconds == [parse_iso_ns(str(log["date"])) // NS_PER_S for log in logs]
+    keys = [(parse_iso_ns(str(log["date"])), str(log["id"])) for log in logs]
+    assert keys == sorted(keys)
     shapes = Counter(
         (
             len(str(log["date"]).split(".")[1].rstrip("Z").split("+")[0]),

@@ -31,13 +31,16 @@ def test_ids_are_24_hex_with_creation_second_prefix() -> None:
         assert int(log_id[:8], 16) == store.date_ns(seq) // S
 
 
-def test_ids_sort_like_api_order() -> None:
-    """Sorting by id equals sorting by (date, id), including ties on one date."""
-    store = make_store([T0 + 3 * S, T0, T0, T0 + 1, T0 + 3 * S])
+def test_api_order_is_date_then_id_and_ids_follow_creation() -> None:
+    """Logs are served by (date, id); ids sort by creation second, then insertion order."""
+    store = make_store([T0 + 3 * S, T0 + 2, T0, T0, T0 + 1, T0 + 3 * S])
     seqs = store.visible_seqs(T0 + 10 * S)
-    ids = [store.log_id(s) for s in seqs]
-    assert ids == sorted(ids)
-    assert dates_of(store, seqs) == sorted(dates_of(store, seqs))
+    keys = [(store.date_ns(s), store.log_id(s)) for s in seqs]
+    assert keys == sorted(keys)
+    assert [k[1][:8] for k in keys] == sorted(k[1][:8] for k in keys)
+    inserted_later_same_second = store.log_id(2) > store.log_id(1)
+    assert inserted_later_same_second
+    assert store.date_ns(2) < store.date_ns(1)
 
 
 def test_positive_range_is_oldest_first_and_inclusive_of_both_ends() -> None:
