@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from transform.schemas import REJECTS_SCHEMA, SCHEMAS
+from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA, SCHEMAS
 from warehouse import parquet_io
-from warehouse.compact import DEFAULT_TARGET_MB, CompactReport, compact_table, compact_tables
+from warehouse.compact import DEFAULT_TARGET_MB, CompactReport, compact_table
 from warehouse.errors import LakeBusy, SchemaMismatch
 from warehouse.journal import RepairReport, repair
 from warehouse.layout import STATE_DIR, rejects_key, table_schema
@@ -24,7 +25,11 @@ WRITER_LOCK = "sync"
 
 
 class Lake:
-    """A Parquet lake at one root; create with `Lake.open`, which repairs a crashed run."""
+    """A Parquet lake at one root; create with `Lake.open`, which repairs a crashed run.
+
+    Safe to share between threads of one process (flows write from worker threads); across
+    processes, writers hold `lock()`.
+    """
 
     def __init__(self, root: Path, storage: Storage, clock: Clock = utc_now) -> None:
         self.root = root
@@ -33,6 +38,9 @@ class Lake:
         self.state = StateStore(storage)
         self.ledger = RunLedger(storage, clock)
         self._held: set[str] = set()
+        # Writes to one table are serialised in-process: two threads rewriting the same
+        # partition copy-on-write would each keep the other's replaced file.
+        self._table_locks = {name: threading.Lock() for name in SCHEMAS}
 
     def __repr__(self) -> str:
         return f"Lake({str(self.root)!r})"
@@ -69,7 +77,9 @@ class Lake:
         `frame` must have exactly `SCHEMAS[table].polars_schema`. For snapshot tables,
         `replace_projects` also empties projects that have no rows in this batch.
         """
-        return write_batch(self.storage, table_schema(table), frame, replace_projects)
+        schema = table_schema(table)
+        with self._table_locks[schema.name]:
+            return write_batch(self.storage, schema, frame, replace_projects)
 
     def write_rejects(self, frame: pl.DataFrame) -> int:
         """Append refused records (REJECTS_SCHEMA) under `_rejects/<table>/`; returns rows."""
@@ -84,9 +94,12 @@ class Lake:
         self, table: str | None = None, target_file_mb: float = DEFAULT_TARGET_MB
     ) -> CompactReport:
         """Merge small files per partition (one table, or every event table)."""
-        if table is None:
-            return compact_tables(self.storage, target_file_mb=target_file_mb)
-        return compact_table(self.storage, table_schema(table), target_file_mb)
+        schemas = [table_schema(table)] if table is not None else list(EVENT_TABLES)
+        report = CompactReport()
+        for schema in schemas:
+            with self._table_locks[schema.name]:
+                report += compact_table(self.storage, schema, target_file_mb)
+        return report
 
     @contextlib.contextmanager
     def lock(self, name: str = WRITER_LOCK, wait: bool = False) -> Iterator[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Writing like a sync does, on real files: exact after re-runs, new and updated records."""
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 from warehouse import Lake, rows_per_table, run_sql
 
@@ -125,3 +126,18 @@ def test_error_log_and_audit_marts(root, frame, t0):
     ]
     audit = run_sql(root, 'SELECT "user", action, events FROM mart_audit_actions_daily ORDER BY 2')
     assert audit.rows == [("a@example.com", "create", 1), ("a@example.com", "delete", 1)]
+
+
+def test_threads_upserting_one_partition_keep_each_id_once(root, frame, direct, t0):
+    """Concurrent copy-on-write upserts into one partition from threads lose nothing."""
+    lake = Lake.open(root)
+    lake.write("requests", frame("requests", [{"id": f"r{i}"} for i in range(8)]))
+
+    def finish(i):
+        done = {"id": f"r{i}", "status": "completed", "finished": True, "_extracted_at": t0 + H}
+        lake.write("requests", frame("requests", [done]))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(finish, range(8)))
+    rows = direct(root, "requests", "id, status::VARCHAR")
+    assert rows == [(f"r{i}", "completed") for i in range(8)]
