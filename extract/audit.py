@@ -66,6 +66,8 @@ class AuditPaginator:
     # The newest event delivered in this scan: the boundary once the scan is complete.
     top: AuditCursor = AuditCursor()
     done: bool = False
+    # The longest page the server has returned in this scan (it may clamp `limit`).
+    largest_page: int = 0
     # Fingerprints of broken records (no usable id or date) delivered in this scan.
     broken_seen: frozenset[str] = frozenset()
 
@@ -109,12 +111,16 @@ class AuditPaginator:
             frontier = _lower(frontier, date, event_id)
             if top.newest_date is None or date == top.newest_date:
                 top = top.including(date, event_id)
+        # Events added while we page push already-seen ones into the tail: a page shorter
+        # than the largest one the server has sent, with nothing new, is that tail, not news.
+        shifted_tail = not fresh and len(body) < self.largest_page
         state = replace(
             self,
             offset=self.offset + len(body),
             frontier=frontier,
             top=top,
-            done=reached_known or not body,
+            done=reached_known or not body or shifted_tail,
+            largest_page=max(self.largest_page, len(body)),
             broken_seen=self.broken_seen | broken,
         )
         return state, fresh
