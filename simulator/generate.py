@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from simulator.activity import DAY_NS, NS_PER_MS, NS_PER_S, advance, new_activity, new_uuid
@@ -41,7 +41,7 @@ class WorldSpec:
     foreign_projects: int = 1  # projects of another organisation, invisible to `token`
     quiet_period_hours: float = 30.0  # one gap with no activity at all (0 disables it)
     burst_size: int = 300
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     organization: str = "acme-ml"
 
 
