@@ -29,6 +29,7 @@ from extract.errors import (
     NotFound,
     PagingStalled,
     PermissionDenied,
+    UnexpectedResponse,
 )
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
 from extract.paging import Page, iter_pages
@@ -74,6 +75,7 @@ __all__ = [
     "RetryPolicy",
     "SystemClock",
     "UbiOpsClient",
+    "UnexpectedResponse",
     "check_project_names",
     "fetch_snapshot",
     "iter_audit_events",

@@ -19,7 +19,7 @@ import httpx
 from tenacity import RetryCallState, RetryError
 
 from extract.config import ClientConfig
-from extract.errors import ApiUnavailable, ExtractError, error_for_status
+from extract.errors import ApiUnavailable, ExtractError, api_message, error_for_status
 from extract.ratelimit import (
     GROUPS,
     Clock,
@@ -167,11 +167,8 @@ class UbiOpsClient:
                 f"{status} from server", status=status, wait_hint_s=wait_hint(response.headers)
             )
         if status >= 300:
-            error = error_for_status(
-                status, str(response.request.url), self.config.host, response.content
-            )
-            error.args = (self._scrub(str(error)),)
-            raise error
+            detail = self._scrub(api_message(response.content))
+            raise error_for_status(status, str(response.request.url), self.config.host, detail)
         try:
             return json.loads(response.content)
         except ValueError:

@@ -5,7 +5,8 @@ translated at exactly one boundary (`error_for_status` here, called by the clien
 name the host and what to fix, never the token.
 
 - fatal for the run: `AuthError` (401), `PermissionDenied` (403), `ApiUnavailable`
-  (retries exhausted), `PagingStalled` (a server that repeats itself);
+  (retries exhausted), `PagingStalled` (a server that repeats itself), `UnexpectedResponse`
+  (a body of the wrong shape);
 - skip the project and go on: `NotFound` (404), `BadRequest` (400), `InvalidProjectName`.
 """
 
@@ -69,19 +70,23 @@ class PagingStalled(ExtractError):
 
 
 def api_message(body: bytes) -> str:
-    """The API's `{"error": "..."}` text, or a short excerpt of whatever it sent."""
+    """The API's `{"error": "..."}` text (or an excerpt of whatever it sent), on one line."""
     try:
         decoded = json.loads(body)
     except ValueError:
-        return body[:200].decode("utf-8", "replace").strip()
-    if isinstance(decoded, dict) and isinstance(decoded.get("error"), str):
-        return str(decoded["error"])
-    return ""
+        text = body[:200].decode("utf-8", "replace")
+    else:
+        is_error = isinstance(decoded, dict) and isinstance(decoded.get("error"), str)
+        text = str(decoded["error"]) if is_error else ""
+    return " ".join(text.split())[:300]
 
 
-def error_for_status(status: int, url: str, host: str, body: bytes) -> ApiError:
+class UnexpectedResponse(ExtractError):
+    """A 2xx body of the wrong shape (an object where a list was documented, say)."""
+
+
+def error_for_status(status: int, url: str, host: str, detail: str) -> ApiError:
     """Translate a non-retryable 4xx into the error that tells the user what to do."""
-    detail = api_message(body)
     suffix = f" ({detail})" if detail else ""
     if status == 401:
         return AuthError(

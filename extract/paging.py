@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from extract.client import ApiRequest, UbiOpsClient
-from extract.errors import NotFound, PagingStalled
+from extract.errors import NotFound, PagingStalled, UnexpectedResponse
 from extract.timeutil import parse_api_datetime
 
 Record = dict[str, Any]
@@ -79,7 +79,9 @@ async def iter_pages(
             paginator, request = recovered, recovered.request()
             continue
         if not isinstance(body, list):
-            raise PagingStalled(f"{request.path} returned {type(body).__name__}, not a list")
+            raise UnexpectedResponse(
+                f"{request.path} returned a JSON {type(body).__name__}, not the documented list"
+            )
         paginator, records = paginator.advance(body)
         yield paginator, records
         request = paginator.request()

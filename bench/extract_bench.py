@@ -1,0 +1,138 @@
+"""Benchmark of the log extractor against the simulator over a real socket, with latency.
+
+Reports API calls per N logs versus the minimum (ceil(N / page size) plus one per 24 h
+window) and wall time with concurrent windows versus a sequential run of the same
+paginators. Client-side pacing is switched off here: at the default 290 calls/min any
+run is bounded below by calls / 290 minutes, which the report states separately.
+
+    .venv/bin/python bench/extract_bench.py --logs 1000000 --latency 0.02 --concurrency 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import SecretStr
+
+from extract import ClientConfig, RetryPolicy, iter_logs, open_client
+from extract.timeutil import parse_api_datetime
+from simulator import (
+    Faults,
+    ManualClock,
+    World,
+    WorldSpec,
+    create_app,
+    generate_world,
+    serve_in_thread,
+)
+
+NOW = datetime(2026, 3, 10, tzinfo=UTC)
+DAYS = 10
+# The generator's quiet period and daily rhythm leave ~87% of the nominal rate.
+YIELD = 0.8725
+
+
+@dataclass
+class RunResult:
+    label: str
+    concurrency: int
+    calls: int
+    logs: int
+    unique: int
+    seconds: float
+
+
+def build_world(target_logs: int) -> World:
+    per_day = target_logs / DAYS / YIELD
+    spec = WorldSpec(seed=1, projects=1, days=DAYS, logs_per_day=per_day, requests_per_day=5)
+    return generate_world(spec, now=NOW)
+
+
+async def run_once(
+    base_url: str, token: str, project: str, concurrency: int, page: int
+) -> RunResult:
+    config = ClientConfig(
+        host=base_url,
+        token=SecretStr(token),
+        rate_per_minute=1e9,
+        requests_rate_per_minute=1e9,
+        max_concurrency=max(concurrency, 1),
+        retry=RetryPolicy(wait=False),
+    )
+    ids: set[str] = set()
+    delivered = 0
+    started = time.perf_counter()
+    async with open_client(config) as client:
+        since = NOW - timedelta(days=DAYS)
+        async for result_page in iter_logs(
+            client, project, since, NOW, page_size=page, concurrency=concurrency
+        ):
+            delivered += len(result_page.records)
+            ids.update(r["id"] for r in result_page.records)
+        calls = client.stats.calls
+    seconds = time.perf_counter() - started
+    label = "sequential" if concurrency == 1 else f"{concurrency} windows at once"
+    return RunResult(label, concurrency, calls, delivered, len(ids), seconds)
+
+
+def report(n_logs: int, page: int, latency: float, results: list[RunResult]) -> str:
+    minimum = math.ceil(n_logs / page) + DAYS
+    lines = [
+        f"logs in range: {n_logs:,}; page size {page}; {DAYS} windows of 24 h; "
+        f"simulator latency {latency * 1000:.0f} ms per call; real loopback socket",
+        f"minimum calls (ceil(N/page) + one per window): {minimum:,}",
+        "",
+        "| run | API calls | calls / minimum | per 1,000,000 logs | delivered (unique) | wall s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        per_million = r.calls * 1_000_000 / n_logs
+        lines.append(
+            f"| {r.label} | {r.calls:,} | {r.calls / minimum:.3f} | {per_million:,.0f} | "
+            f"{r.logs:,} ({r.unique:,}) | {r.seconds:.1f} |"
+        )
+    sequential = next(r for r in results if r.concurrency == 1)
+    for r in results:
+        if r.concurrency > 1:
+            lines.append(
+                f"\nspeed-up of {r.label} over sequential: {sequential.seconds / r.seconds:.1f}x"
+            )
+    floor_min = min(r.calls for r in results) / 290
+    lines.append(f"at the default pace of 290 calls/min the same calls take >= {floor_min:.1f} min")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logs", type=int, default=1_000_000)
+    parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 8])
+    args = parser.parse_args()
+    world = build_world(args.logs)
+    project = world.project_names[0]
+    since = NOW - timedelta(days=DAYS)
+    n_logs = sum(
+        1 for r in world.truth_logs(project) if since <= parse_api_datetime(r["date"]) < NOW
+    )
+    app = create_app(world, clock=ManualClock(NOW), faults=Faults(latency_s=args.latency))
+    results = []
+    with serve_in_thread(app) as server:
+        for concurrency in (1, *args.concurrency):
+            result = asyncio.run(
+                run_once(server.base_url, world.token, project, concurrency, args.page_size)
+            )
+            print(
+                f"{result.label}: {result.calls} calls, {result.unique} logs, {result.seconds:.1f}s"
+            )
+            results.append(result)
+    print(report(n_logs, args.page_size, args.latency, results))
+
+
+if __name__ == "__main__":
+    main()
