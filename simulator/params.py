@@ -77,12 +77,17 @@ async def json_body(request: Request, *, required: bool = True) -> dict[str, Any
             raise ApiError(400, "A JSON request body is required")
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "The request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object")
     return body
+
+
+def _reject_constant(name: str) -> object:
+    # NaN and Infinity are not JSON, although Python's parser accepts them.
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def body_str(body: Mapping[str, Any], name: str, *, required: bool) -> str | None:

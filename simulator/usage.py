@@ -13,6 +13,7 @@ from simulator.params import parse_date
 from simulator.timefmt import NS_PER_MS, NS_PER_S
 
 MAX_SPAN_DAYS = 731
+MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2999, 12, 31)
 
 
 def _day_factor(key: str, day: date) -> float:
@@ -53,7 +54,13 @@ def _bounds(
 
 
 def _to_day(ns: int) -> date:
-    return datetime.fromtimestamp(ns // NS_PER_S, UTC).date()
+    try:
+        day = datetime.fromtimestamp(ns // NS_PER_S, UTC).date()
+    except (ValueError, OverflowError, OSError):
+        day = date.min
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise ApiError(400, f"Dates must lie between {MIN_DAY} and {MAX_DAY}")
+    return day
 
 
 def _buckets(first: date, last: date, interval: str) -> list[tuple[date, date]]:

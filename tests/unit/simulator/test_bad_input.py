@@ -110,6 +110,7 @@ def test_any_log_query_body_is_answered_without_a_server_error(
         assert_client_error(response.status_code, response.content)
 
 
+EDGE_DATES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31", "2999-12-31"]
 QUERY = st.dictionaries(
     st.sampled_from(
         [
@@ -131,7 +132,7 @@ QUERY = st.dictionaries(
     ),
     st.text(max_size=12)
     | st.sampled_from(
-        ["deployment", "pipeline", "-1", "0", "10", "true", "2026-11-20", "asc", "day"]
+        ["deployment", "pipeline", "-1", "0", "10", "true", "2026-11-20", "asc", "day", *EDGE_DATES]
     ),
     max_size=6,
 )
@@ -171,6 +172,27 @@ def test_any_path_segment_is_answered_without_a_server_error(
         assert_client_error(response.status_code, response.content)
 
 
+@pytest.mark.parametrize("start", EDGE_DATES)
+@pytest.mark.parametrize("end", EDGE_DATES)
+def test_extreme_dates_are_client_errors_or_answers(
+    api: SyncApi, shared_world: World, start: str, end: str
+) -> None:
+    """Dates at the edges of what datetime can represent never crash any date-taking call."""
+    project = shared_world.project_names[0]
+    calls = [
+        api.get(f"/projects/{project}/usage", params={"start_date": start, "end_date": end}),
+        api.get(
+            f"/projects/{project}/requests",
+            params={"object_type": "deployment", "start_date": start, "end_date": end},
+        ),
+        api.post(f"/projects/{project}/logs", json={"date": start, "date_range": 86_400}),
+        api.post(f"/projects/{project}/logs", json={"date": end, "date_range": -86_400}),
+    ]
+    for response in calls:
+        if response.status_code != 200:
+            assert_client_error(response.status_code, response.content)
+
+
 WRITE_CALLS = [
     ("POST", "/projects"),
     ("PATCH", "/projects/{p}"),
@@ -185,6 +207,8 @@ WRITE_CALLS = [
 @pytest.mark.parametrize(
     "raw",
     [
+        b'{"credits": NaN, "limit": Infinity}',
+        b"[" * 100_000,
         b"{not json",
         b"[1, 2]",
         b'"text"',
