@@ -114,12 +114,18 @@ def snapshot_view_sql(root: Path, schema: TableSchema, has_files: bool) -> str:
 
 
 def rejects_view_sql(root: Path, has_files: bool) -> str:
-    """SELECT of every rejected record, all tables."""
+    """SELECT of every rejected record, all tables, each distinct refusal once.
+
+    Re-reading a window (lookback, a re-run after a crash) refuses the same raw record
+    again; the files are append-only, so the view shows the first time it was refused.
+    """
     columns = dict(REJECTS_SCHEMA)
     if not has_files:
         return _empty_select(columns)
     scan = f"read_parquet({sql_string(f'{root}/{REJECTS_DIR}/*/*.parquet')}, union_by_name = true)"
-    return _select(columns, scan)
+    same = ", ".join(ident(c) for c in ("table", "project", "reason", "raw"))
+    first = f"QUALIFY row_number() OVER (PARTITION BY {same} ORDER BY {ident(EXTRACTED_AT)}) = 1"
+    return _select(columns, scan, first)
 
 
 MARTS: dict[str, str] = {

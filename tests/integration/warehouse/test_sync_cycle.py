@@ -141,3 +141,12 @@ def test_threads_upserting_one_partition_keep_each_id_once(root, frame, direct, 
         list(pool.map(finish, range(8)))
     rows = direct(root, "requests", "id, status::VARCHAR")
     assert rows == [(f"r{i}", "completed") for i in range(8)]
+
+
+def test_a_record_refused_twice_shows_once(root, rejects, t0):
+    """Re-reading a window refuses the same raw record again; the view lists it once."""
+    lake = Lake.open(root)
+    lake.write_rejects(rejects([{"raw": '{"id": null}'}]))
+    lake.write_rejects(rejects([{"raw": '{"id": null}', "_extracted_at": t0 + H}, {"raw": "[]"}]))
+    rows = run_sql(root, "SELECT raw, _extracted_at FROM rejects ORDER BY raw").rows
+    assert rows == [("[]", t0), ('{"id": null}', t0)]
