@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from transform.schemas import EXTRA, EXTRACTED_AT, TableSchema
+from transform.schemas import EXTRA, EXTRACTED_AT, SCHEMAS
 
 Kind = Literal["str", "timestamp", "enum", "bool", "int", "float", "str_list"]
 
@@ -79,8 +79,12 @@ def _raw_dtype(kind: Kind, dtype: pl.DataType) -> pl.DataType:
 
 
 @cache
-def input_fields(schema: TableSchema) -> tuple[FieldSpec, ...]:
-    """The raw fields `schema` reads from each record, in column order."""
+def input_fields(table: str) -> tuple[FieldSpec, ...]:
+    """The raw fields `table` reads from each record, in column order.
+
+    Cached by table name: hashing a whole schema per call would cost more than the lookup.
+    """
+    schema = SCHEMAS[table]
     skip = _ALWAYS_COMPUTED | COMPUTED_COLUMNS.get(schema.name, frozenset())
     specs = []
     for column in schema.columns:
@@ -94,10 +98,10 @@ def input_fields(schema: TableSchema) -> tuple[FieldSpec, ...]:
 
 
 @cache
-def known_fields(schema: TableSchema) -> frozenset[str]:
+def known_fields(table: str) -> frozenset[str]:
     """Raw field names that are not `_extra`: the ones read plus the ones consumed."""
-    names = {spec.name for spec in input_fields(schema)}
-    return frozenset(names) | CONSUMED_FIELDS.get(schema.name, frozenset())
+    names = {spec.name for spec in input_fields(table)}
+    return frozenset(names) | CONSUMED_FIELDS.get(table, frozenset())
 
 
 def json_type_name(value: Any) -> str:

@@ -14,6 +14,8 @@ from transform.schemas import EXTRACTED_AT, REJECTS_SCHEMA
 Refused = list[tuple[Any, str]]
 """(record as received, reason) pairs."""
 
+_NO_REJECTS = pl.DataFrame(schema=REJECTS_SCHEMA)
+
 
 def raw_json(record: Any) -> str:
     """The record as JSON text that `json.loads` turns back into an equal value.
@@ -28,6 +30,8 @@ def rejects_frame(
     table: str, project: str, refused: Refused, extracted_at: datetime
 ) -> pl.DataFrame:
     """One REJECTS_SCHEMA row per refused record (secret variable values are nulled)."""
+    if not refused:  # the usual case; building even an empty frame from columns is slow
+        return _NO_REJECTS.clone()
     if table == "environment_variables":
         refused = [(redact_secret_value(record), reason) for record, reason in refused]
     return pl.DataFrame(

@@ -157,3 +157,16 @@ def test_the_enum_is_typed(run, log):
     """`level` is an Enum of the declared levels, not free text."""
     dtype = run("logs", [log(0)]).rows.schema["level"]
     assert dtype == pl.Enum(["info", "error"])
+
+
+@pytest.mark.parametrize("wrong", [5, 1.5, True, False])
+def test_large_batches_also_catch_non_text_in_text_fields(run, log, wrong):
+    """Past the size where the text check switches method, a number or boolean is still caught."""
+    page = [log(n) for n in range(2_500)]
+    page[1_234] = log(1_234, log=wrong)
+    page[2_000] = log(2_000, log=str(wrong).lower())
+    result = run("logs", page)
+    assert result.rows.height == 2_499
+    assert [json.loads(raw) for raw in result.rejects["raw"]] == [page[1_234]]
+    kept = result.rows.filter(pl.col("id") == page[2_000]["id"])["log"].to_list()
+    assert kept == [str(wrong).lower()]
