@@ -82,7 +82,10 @@ class World:
         expired = project.expired_before_ms.get(object_type, 0)
         floor = max(self.as_of_ms - REQUEST_RETENTION_MS, expired)
         requests = project.requests[object_type]
-        return requests[bisect.bisect_left(requests, floor, key=_created_ms) :]
+        lo = bisect.bisect_left(requests, floor, key=_created_ms)
+        # Later pipeline steps are planned ahead; they exist once their creation time passes.
+        hi = bisect.bisect_right(requests, self.as_of_ms, key=_created_ms)
+        return requests[lo:hi]
 
     # Ground truth for exactly-once assertions ------------------------------------------
     def truth_logs(self, project: str) -> list[dict[str, Any]]:
@@ -95,8 +98,13 @@ class World:
         """Every request ever created in `project` (expired ones too), at its current state."""
         with self.lock:
             proj = self.projects[project]
-            both = proj.requests["deployment"] + proj.requests["pipeline"]
-            both.sort(key=lambda r: r.created_ms)
+            both = [
+                r
+                for kind in ("deployment", "pipeline")
+                for r in proj.requests[kind]
+                if r.created_ms <= self.as_of_ms
+            ]
+            both.sort(key=_created_ms)
             return [r.render(self.as_of_ms) for r in both]
 
     def truth_audit_events(self, project: str) -> list[dict[str, Any]]:

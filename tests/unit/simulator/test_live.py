@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from simulator import ManualClock, World, generate_world
+from simulator.activity import plan_request
 
 from .conftest import NOW, SPEC, ClientFactory
 
@@ -94,3 +96,20 @@ def test_arrivals_do_not_depend_on_how_the_clock_is_stepped() -> None:
     name = one.project_names[0]
     assert one.truth_requests(name) == many.truth_requests(name)
     assert one.truth_logs(name) == many.truth_logs(name)
+
+
+async def test_requests_planned_ahead_appear_when_their_time_comes(
+    make_client: ClientFactory, clock: ManualClock, world: World, project: str
+) -> None:
+    """A pipeline step created in 5 minutes is invisible now and listed 5 minutes later."""
+    now_ms = world.as_of_ms
+    step = plan_request(random.Random(1), "deployment", "churn-model", "v1", now_ms + 300_000, None)
+    world.projects[project].requests["deployment"].append(step)
+    async with make_client(live=True) as client:
+        before = {r["id"] for r in await newest_requests(client, project)}
+        in_truth_before = step.id in {r["id"] for r in world.truth_requests(project)}
+        clock.advance(timedelta(minutes=5))
+        after = {r["id"] for r in await newest_requests(client, project)}
+    assert step.id not in before
+    assert not in_truth_before
+    assert step.id in after
