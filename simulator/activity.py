@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simulator.logstore import ERROR, STYLE_SHIFT, SYSTEM, LogRow
 from simulator.logtext import KIND_INDEXES
@@ -20,7 +20,7 @@ NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
 DAY_NS = 86_400 * NS_PER_S
 REQUEST_LOGS_MEAN = 5.0
-FILLER_GROUP_MEAN = 9.5
+FILLER_GROUP_MEAN = 9.8
 
 
 @dataclass
@@ -34,7 +34,9 @@ class Activity:
     next_request_ns: int
     next_filler_ns: int
     quiet: tuple[int, int] | None = None  # no activity at all in [start, end]
-    last_source: int | None = None
+    last_source: int | None = None  # the latest request's log source...
+    last_span_us: tuple[int, int] = (0, -1)  # ...and when it runs: extra output lands inside
+    idle_sources: dict[str, int] = field(default_factory=dict)  # per deployment, no request
 
 
 def new_activity(
@@ -203,10 +205,13 @@ def _request_logs(act: Activity, request: Request, src: int, rows: list[LogRow])
     rng = act.rng
     begin_us = (request.started_ms or request.created_ms) * 1000 + rng.randrange(1000)
     end_us = request.finished_ms * 1000 + rng.randrange(1000)
+    act.last_span_us = (begin_us, end_us - 1)
     emit(act, rows, begin_us, src, "request_start", SYSTEM)
     if request.started_ms is not None:
         for _ in range(rng.randrange(1, 4)):
             emit(act, rows, rng.randrange(begin_us, max(begin_us + 1, end_us)), src, "user", 0)
+        if rng.random() < 0.01:
+            _burst(act, rows, rng.randrange(begin_us, max(begin_us + 1, end_us)), src)
     if request.outcome == "failed":
         emit(act, rows, end_us - 1, src, "traceback", ERROR)
         emit(act, rows, end_us, src, "request_fail", SYSTEM | ERROR)
@@ -217,25 +222,43 @@ def _request_logs(act: Activity, request: Request, src: int, rows: list[LogRow])
 
 
 def _filler_group(project: Project, act: Activity, ts: int, rows: list[LogRow]) -> None:
+    """Output between requests: user prints, scaling messages and the odd big burst. It is
+    tied to the latest request only while that request runs, so request ids stay truthful."""
     rng = act.rng
     ts_us = ts // 1000
-    if act.last_source is None or rng.random() < 0.05:
-        dep = rng.choice(project.deployments)
+    in_request = act.last_source is not None and act.last_span_us[0] <= ts_us
+    in_request = in_request and ts_us + 40_000 <= act.last_span_us[1]
+    dep = rng.choice(project.deployments)
+    src = (
+        act.last_source if in_request and act.last_source is not None else _idle(project, act, dep)
+    )
+    roll = rng.random()
+    if roll < 0.05:
+        emit(act, rows, ts_us, _idle(project, act, dep), "system", SYSTEM)
+    elif roll < 0.07:
+        _burst(act, rows, ts_us, src)
+    else:
+        for i in range(rng.randrange(1, 8)):
+            emit(act, rows, ts_us + i * rng.randrange(50, 5_000), src, "user", 0)
+
+
+def _idle(project: Project, act: Activity, dep: Deployment) -> int:
+    """The log source of a deployment's code outside any request (one per deployment)."""
+    if dep.name not in act.idle_sources:
         version = next(iter(dep.versions))
-        meta = {
-            "deployment_name": dep.name,
-            "deployment_version": version,
-            "deployment_version_revision_id": dep.versions[version],
-        }
-        emit(act, rows, ts_us, project.logs.add_source(meta), "system", SYSTEM)
-        return
-    if rng.random() < 0.02:
-        # A burst: one print of a big table lands as hundreds of logs with one timestamp.
-        size = rng.randrange(act.burst_size // 2, act.burst_size * 3 // 2 + 1)
-        style = rng.getrandbits(2)
-        tmpl = KIND_INDEXES["burst"][0]
-        row = (ts_us * 1000, act.last_source, tmpl, style << STYLE_SHIFT)
-        rows.extend([row] * size)
-        return
-    for i in range(rng.randrange(1, 8)):
-        emit(act, rows, ts_us + i * rng.randrange(50, 5_000), act.last_source, "user", 0)
+        act.idle_sources[dep.name] = project.logs.add_source(
+            {
+                "deployment_name": dep.name,
+                "deployment_version": version,
+                "deployment_version_revision_id": dep.versions[version],
+            }
+        )
+    return act.idle_sources[dep.name]
+
+
+def _burst(act: Activity, rows: list[LogRow], ts_us: int, src: int) -> None:
+    """One print of a big table: hundreds of logs with one and the same timestamp."""
+    size = act.rng.randrange(act.burst_size // 2, act.burst_size * 3 // 2 + 1)
+    style = act.rng.getrandbits(2)
+    row = (ts_us * 1000, src, KIND_INDEXES["burst"][0], style << STYLE_SHIFT)
+    rows.extend([row] * size)

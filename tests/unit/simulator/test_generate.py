@@ -99,6 +99,24 @@ def test_logs_are_tied_to_existing_requests(shared_world: World) -> None:
     assert mentioned <= request_ids
 
 
+def test_request_logs_fall_inside_their_requests_lifetime(shared_world: World) -> None:
+    """A log tied to a deployment request is dated between its start (or creation) and its
+    completion, so request ids in logs never lie."""
+    name = shared_world.project_names[0]
+    requests = {r["id"]: r for r in shared_world.truth_requests(name)}
+    ms = 1_000_000
+    checked = 0
+    for log in shared_world.truth_logs(name):
+        request = requests.get(log.get("deployment_request_id"))
+        if request is None or request["time_completed"] is None:
+            continue
+        begin = parse_iso_ns(request["time_started"] or request["time_created"])
+        end = parse_iso_ns(request["time_completed"]) + ms
+        assert begin <= parse_iso_ns(str(log["date"])) <= end, (log, request)
+        checked += 1
+    assert checked > 1_000
+
+
 def test_request_lifecycles_are_consistent(shared_world: World) -> None:
     """Timestamps are ordered, `success` is null exactly until a request finishes, and some
     requests are still unfinished at now."""
