@@ -83,6 +83,15 @@ class ClientStats:
         return {name: dict(vars(group)) for name, group in self.groups.items()}
 
 
+@dataclass
+class ServerTraits:
+    """What the client has learned about the server, shared by all streams of the client."""
+
+    # Log page sizes the server has been seen to honour (it returned a full page), so a
+    # shorter page at that size reliably means "window exhausted".
+    log_limits_honoured: set[int] = field(default_factory=set)
+
+
 class UbiOpsClient:
     """Sends `ApiRequest`s: paced per endpoint group, bounded in concurrency, retried."""
 
@@ -106,6 +115,7 @@ class UbiOpsClient:
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._headers = {"Authorization": config.authorization, "Accept": "application/json"}
         self.stats = ClientStats()
+        self.traits = ServerTraits()
 
     def __repr__(self) -> str:
         return f"UbiOpsClient(host={self.config.host!r}, calls={self.stats.calls})"

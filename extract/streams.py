@@ -10,23 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
 from datetime import datetime
 
 from extract.audit import AuditCursor, AuditPaginator
-from extract.client import UbiOpsClient
+from extract.client import ServerTraits, UbiOpsClient
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
 from extract.paging import Page, iter_pages
 from extract.projects import validate_project_name
 from extract.request_list import ObjectType, RequestCursor, RequestPaginator
 from extract.timeutil import as_utc
-
-
-@dataclass
-class _LimitKnowledge:
-    """Shared between the windows of one run: has the server been seen to honour `limit`?"""
-
-    trusted: bool = False
 
 
 async def iter_logs(
@@ -49,7 +41,8 @@ async def iter_logs(
     resumed = [resume] if isinstance(resume, LogCursor) else list(resume or ())
     windows = plan_log_windows(since, until, resumed)
     limit = page_size or client.config.log_page_size
-    knowledge = _LimitKnowledge()
+    # Learned once per client: has the server returned full pages at this limit?
+    knowledge = client.traits
     if concurrency <= 1 or len(windows) <= 1:
         for window in windows:
             async with aclosing(
@@ -69,12 +62,14 @@ async def iter_logs(
 
 
 async def _page_log_window(
-    client: UbiOpsClient, project: str, window: LogCursor, limit: int, knowledge: _LimitKnowledge
+    client: UbiOpsClient, project: str, window: LogCursor, limit: int, knowledge: ServerTraits
 ) -> AsyncGenerator[Page[LogCursor], None]:
-    paginator = LogPaginator(project, window, limit=limit, limit_trusted=knowledge.trusted)
+    trusted = limit in knowledge.log_limits_honoured
+    paginator = LogPaginator(project, window, limit=limit, limit_trusted=trusted)
     bounds = (window.window_start, window.window_end)
     async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
-        knowledge.trusted = knowledge.trusted or state.limit_trusted
+        if state.limit_trusted:
+            knowledge.log_limits_honoured.add(limit)
         yield Page("logs", project, records, state.cursor, bounds, state.cursor.done)
 
 
@@ -87,7 +82,7 @@ async def _page_concurrently(
     windows: list[LogCursor],
     *,
     limit: int,
-    knowledge: _LimitKnowledge,
+    knowledge: ServerTraits,
     concurrency: int,
 ) -> AsyncGenerator[Page[LogCursor], None]:
     """Workers take windows in time order; the first error cancels the rest and is raised."""

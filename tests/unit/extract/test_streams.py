@@ -220,3 +220,19 @@ async def test_unknown_project_404_is_raised(make_client):
     with pytest.raises(NotFound):
         await collect(iter_logs(client, "p", T0, T0 + DAY))
     assert client.stats.calls == 1
+
+
+async def test_short_pages_are_trusted_once_the_server_honoured_the_limit(make_client, log_api):
+    """After a full page at a limit, later windows end on a short page without a probe."""
+    busy = [(T0 + timedelta(seconds=s), f"{s:024x}") for s in range(30)]
+    sparse = [(T0 + DAY + timedelta(hours=h), f"{10**6 + h:024x}") for h in range(3)]
+    api = log_api(busy + sparse, server_max=500)
+    client = make_client(log_handler(api), **FAST)
+    fresh_client = make_client(log_handler(api), **FAST)
+    await collect(iter_logs(client, "p", T0, T0 + DAY, page_size=10))
+    before = api.calls
+    await collect(iter_logs(client, "p", T0 + DAY, T0 + 2 * DAY, page_size=10))
+    assert api.calls - before == 1
+    before = api.calls
+    await collect(iter_logs(fresh_client, "p", T0 + DAY, T0 + 2 * DAY, page_size=10))
+    assert api.calls - before == 2
