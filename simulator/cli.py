@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 import uvicorn
+from starlette.applications import Starlette
 
 from simulator.app import PREFIX, create_app
 from simulator.clock import SystemClock
@@ -49,6 +51,11 @@ def run_server(
     echo(f"UBIOPS_API_HOST=http://{url_host}:{bound_port}{PREFIX}")
     # The simulator's token is not a secret: it only opens this local stand-in.
     echo(f"UBIOPS_API_TOKEN='Token {world.token}'")
+    serve_forever(app, sock)
+
+
+def serve_forever(app: Starlette, sock: socket.socket) -> None:
+    """Block serving `app` on the bound socket until interrupted (Ctrl-C)."""
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -61,7 +68,9 @@ def simulator(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")
+    ] = 8765,
     seed: Annotated[int, typer.Option(help="Seed of the generated world.")] = 0,
     token: Annotated[
         str | None, typer.Option(help="API token to accept (default: derived from the seed).")
@@ -69,7 +78,7 @@ def simulator(
     live: Annotated[bool, typer.Option(help="New requests and logs keep arriving.")] = False,
     p_429: Annotated[float, typer.Option("--p-429", help="Probability of a 429.")] = 0.0,
     p_5xx: Annotated[float, typer.Option("--p-5xx", help="Probability of a 500/502/503.")] = 0.0,
-    latency_ms: Annotated[int, typer.Option(help="Latency added to every call (ms).")] = 0,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Latency added to every call (ms).")] = 0,
     p_drop: Annotated[float, typer.Option(help="Probability of a dropped connection.")] = 0.0,
     p_truncate: Annotated[float, typer.Option(help="Probability of a cut JSON body.")] = 0.0,
     rate_limit_per_min: Annotated[
@@ -81,25 +90,32 @@ def simulator(
     p_invalid: Annotated[float, typer.Option(help="Share of records served invalid.")] = 0.0,
     mutate: Annotated[bool, typer.Option(help="Add/expire records while clients page.")] = False,
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault dice.")] = 0,
-    projects: Annotated[int, typer.Option(help="Projects in the organisation.")] = 3,
-    days: Annotated[float, typer.Option(help="Days of history to generate.")] = 10.0,
-    logs_per_day: Annotated[float, typer.Option(help="Logs per project per day.")] = 2_000.0,
-    requests_per_day: Annotated[float, typer.Option(help="Requests per project per day.")] = 200.0,
-    log_limit_max: Annotated[int, typer.Option(help="Maximum `limit` of the logs call.")] = 500,
+    projects: Annotated[int, typer.Option(min=1, help="Projects in the organisation.")] = 3,
+    days: Annotated[float, typer.Option(min=0.1, help="Days of history to generate.")] = 10.0,
+    logs_per_day: Annotated[float, typer.Option(min=0, help="Logs per project per day.")] = 2_000.0,
+    requests_per_day: Annotated[
+        float, typer.Option(min=0, help="Requests per project per day.")
+    ] = 200.0,
+    log_limit_max: Annotated[
+        int, typer.Option(min=1, help="Maximum `limit` of the logs call.")
+    ] = 500,
 ) -> None:
     """Serve a generated UbiOps v2.1 API and print the two lines to point a client at it."""
-    faults = Faults(
-        p_429=p_429,
-        p_5xx=p_5xx,
-        latency_s=latency_ms / 1000,
-        p_drop=p_drop,
-        p_truncate=p_truncate,
-        rate_limit_per_min=rate_limit_per_min,
-        clamp_limit=clamp_limit,
-        p_invalid=p_invalid,
-        mutate_during_paging=mutate,
-        seed=fault_seed,
-    )
+    try:
+        faults = Faults(
+            p_429=p_429,
+            p_5xx=p_5xx,
+            latency_s=latency_ms / 1000,
+            p_drop=p_drop,
+            p_truncate=p_truncate,
+            rate_limit_per_min=rate_limit_per_min,
+            clamp_limit=clamp_limit,
+            p_invalid=p_invalid,
+            mutate_during_paging=mutate,
+            seed=fault_seed,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     run_server(
         host,
         port,
