@@ -89,8 +89,22 @@ class SimProc:
 def simulator_proc() -> Iterator[SimProc]:
     """`ubiops-etl simulator` as a separate server; reads its two ready-to-paste lines."""
     proc = subprocess.Popen(
-        [CLI, "simulator", "--port", "0", "--seed", "5", "--projects", "2", "--days", "2",
-         "--logs-per-day", "500", "--requests-per-day", "40"],
+        [
+            CLI,
+            "simulator",
+            "--port",
+            "0",
+            "--seed",
+            "5",
+            "--projects",
+            "2",
+            "--days",
+            "2",
+            "--logs-per-day",
+            "500",
+            "--requests-per-day",
+            "40",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -139,4 +153,3 @@ def cli(tmp_path: Path, prefect_api: str, simulator_proc: SimProc) -> Cli:
 def poll():
     """`wait_until` for tests that wait on another process."""
     return wait_until
-

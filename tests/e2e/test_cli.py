@@ -33,19 +33,25 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
     as_json = cli("sql", "SELECT count(*) AS n FROM logs", "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout) == [{"n": direct}]
-    as_csv = cli("sql", "SELECT project, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1", "-f", "csv")
+    as_csv = cli(
+        "sql", "SELECT project, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1", "-f", "csv"
+    )
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert sum(int(r["n"]) for r in rows) == direct and len(rows) == 2
+    assert sum(int(r["n"]) for r in rows) == direct
+    assert len(rows) == 2
     status = cli("status")
     assert status.returncode == 0, status.stderr
     for stream in ("logs", "requests", "audit_events", "snapshots"):
         assert stream in status.stdout
     again = cli("sync")
     assert again.returncode == 0, again.stderr
-    assert duckdb.sql(
-        f"SELECT count(*) - count(DISTINCT id) FROM "
-        f"read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
-    ).fetchone()[0] == 0
+    assert (
+        duckdb.sql(
+            f"SELECT count(*) - count(DISTINCT id) FROM "
+            f"read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,8 +66,16 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
         (("sql", "SELECT 1", "--format", "xml"), {}, 2, "table, csv or json"),
         (("sql", "DROP VIEW logs"), {}, 2, ""),
     ],
-    ids=["bad-token", "no-token", "unreachable", "unknown-project", "bad-date", "bad-stream",
-         "bad-format", "sql-write"],
+    ids=[
+        "bad-token",
+        "no-token",
+        "unreachable",
+        "unknown-project",
+        "bad-date",
+        "bad-stream",
+        "bad-format",
+        "sql-write",
+    ],
 )
 def test_expected_errors_end_in_one_line(cli, tmp_path, args, env, code, needle):
     """Each mistake exits with its code and one `error:` line saying what to fix."""
@@ -70,7 +84,8 @@ def test_expected_errors_end_in_one_line(cli, tmp_path, args, env, code, needle)
     assert done.returncode == code, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     line = last_line(done.stderr)
-    assert line.startswith("error:") and needle in line
+    assert line.startswith("error:")
+    assert needle in line
     assert "wrong-token-123" not in done.stdout + done.stderr
 
 
@@ -98,7 +113,9 @@ def test_demo_answers_three_questions(cli, tmp_path):
         for line in done.stdout.split("Rows per table")[1].splitlines()[1:12]
         if len(line.split()) == 2
     }
-    assert counts["logs"] > 0 and counts["requests"] > 0 and counts["audit_events"] > 0
+    assert counts["logs"] > 0
+    assert counts["requests"] > 0
+    assert counts["audit_events"] > 0
     direct = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{warehouse}/logs/**/*.parquet', hive_partitioning=1)"
     ).fetchone()[0]
@@ -107,4 +124,5 @@ def test_demo_answers_three_questions(cli, tmp_path):
     again = cli("demo", "--warehouse", str(warehouse))
     assert again.returncode == 0, again.stderr
     refused = cli("demo", "--warehouse", str(Path(__file__).parent))
-    assert refused.returncode == 2 and "not made by the demo" in last_line(refused.stderr)
+    assert refused.returncode == 2
+    assert "not made by the demo" in last_line(refused.stderr)

@@ -54,7 +54,9 @@ def test_serve_schedules_sync_and_compact_and_a_run_lands_data(cli, tmp_path, po
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert cli.env["UBIOPS_API_TOKEN"].split()[-1] not in (proc.stderr.read() if proc.stderr else "")
+    assert cli.env["UBIOPS_API_TOKEN"].split()[-1] not in (
+        proc.stderr.read() if proc.stderr else ""
+    )
 
 
 def test_serve_without_a_prefect_server_says_what_to_run(cli):

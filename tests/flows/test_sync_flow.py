@@ -47,7 +47,8 @@ async def test_sync_lands_every_record_exactly_once(sim, tmp_path):
         f"SELECT id, log FROM read_parquet('{tmp_path}/logs/**/*.parquet', hive_partitioning=1)"
     ).fetchall()
     assert all(logs[i]["log"] == text for i, text in stored)
-    assert ledger["rows_written"] > 0 and ledger["api_calls"] > 0
+    assert ledger["rows_written"] > 0
+    assert ledger["api_calls"] > 0
     assert Lake.open(tmp_path).ledger.read()[-1]["run_id"] == ledger["run_id"]
     async with get_client() as client:
         artifact = await client.read_latest_artifacts()
@@ -85,7 +86,8 @@ async def test_backfill_is_resumable_and_skips_finished_windows(sim, tmp_path):
     assert again["ok"]
     assert sim.calls("projects_log_list") == calls
     state = Lake.open(tmp_path).state.load(sim.world.project_names[0], "logs")
-    assert state is not None and state["partial"] == {}
+    assert state is not None
+    assert state["partial"] == {}
 
 
 async def test_a_stream_held_by_another_run_is_refused_not_corrupted(sim, tmp_path):

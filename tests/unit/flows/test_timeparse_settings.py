@@ -52,7 +52,8 @@ def test_settings_read_env_and_hide_the_token(monkeypatch):
     assert settings.api_host == "http://127.0.0.1:9/v2.1"
     assert settings.projects == ("alpha", "beta")
     assert settings.lookback == timedelta(minutes=30)
-    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(settings.model_dump())
+    assert "s3cr3t" not in repr(settings)
+    assert "s3cr3t" not in str(settings.model_dump())
     assert settings.require_token().get_secret_value() == "Token s3cr3t-value"
 
 
