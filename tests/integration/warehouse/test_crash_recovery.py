@@ -7,6 +7,9 @@ never ahead of data. Then the interrupted round runs again and the lake is exact
 """
 
 import datetime as dt
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -129,3 +132,44 @@ def test_views_are_exact_in_the_middle_of_a_rewrite(root, frame, direct):
     _round_two(Lake.open(root, LocalStorage(root, hook=observe)), frame)
     assert len(seen["raw"]) > len(REQUESTS_AFTER)
     assert seen["view"] == REQUESTS_AFTER
+
+
+KILLED_WRITER = """
+import datetime as dt, sys
+from warehouse import Lake
+from warehouse.testing import EXAMPLE_TIME, example_frame
+lake = Lake.open(sys.argv[1])
+with lake.lock():
+    for i in range(100_000):
+        logs = [{"id": f"{n:024x}"} for n in range(i * 50, i * 50 + 100)]
+        lake.write("logs", example_frame("logs", logs))
+        at = EXAMPLE_TIME + dt.timedelta(minutes=i)
+        requests = [{"id": f"r{n}", "_extracted_at": at} for n in range(30)]
+        lake.write("requests", example_frame("requests", requests))
+        print(i, flush=True)
+"""
+
+
+def test_sigkilled_writer_leaves_a_repairable_lake(root, direct):
+    """A writer killed with SIGKILL mid-run leaves a lake that re-opens exact and unlocked."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(root)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        while int(proc.stdout.readline()) < 3:
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lake = Lake.open(root)
+    with lake.lock():
+        pass
+    logs = [r[0] for r in direct(root, "logs", "id")]
+    assert len(logs) == len(set(logs))
+    assert logs == [f"{n:024x}" for n in range(len(logs))]
+    requests = [r[0] for r in direct(root, "requests", "id")]
+    assert sorted(requests) == sorted(f"r{n}" for n in range(30))
+    assert not list((root / "_state" / "journal").iterdir())
