@@ -122,11 +122,15 @@ async def projects_log_list(request: Request) -> Response:
         if ctx.faults.mutate_during_paging:
             ctx.stats.count_fault("mutate")
             ctx.world.mutate(project, ctx.rng)
-        records = _log_page(ctx, project, query)
+        seqs = _log_page(ctx, project, query)
+        if ctx.faults.p_invalid <= 0:  # the fast path: no dicts, JSON text straight away
+            body = "[" + ",".join(project.logs.render_json(seq) for seq in seqs) + "]"
+            return Response(body.encode(), media_type="application/json")
+        records = [project.logs.render(seq) for seq in seqs]
     return json_response(corrupt_records(records, "log", ctx.faults, ctx.stats))
 
 
-def _log_page(ctx: SimContext, project: Project, query: LogQuery) -> list[dict[str, Any]]:
+def _log_page(ctx: SimContext, project: Project, query: LogQuery) -> list[int]:
     store, as_of = project.logs, ctx.world.as_of_ns
     cursor = None
     if query.log_id is not None:
@@ -143,7 +147,7 @@ def _log_page(ctx: SimContext, project: Project, query: LogQuery) -> list[dict[s
             lambda meta: all(meta.get(k) == v for k, v in names.items()), query.system, query.level
         )
     window = Window(start, cursor, query.range_s * NS_PER_S, query.limit)
-    return [store.render(seq) for seq in store.query(window, as_of, keep)]
+    return store.query(window, as_of, keep)
 
 
 def _request_filter(request: Request) -> Callable[[SimRequest, str], bool] | None:

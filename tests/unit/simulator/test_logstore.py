@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from simulator import World
 from simulator.logstore import LogStore, Window
 
 S = 1_000_000_000
@@ -107,3 +110,10 @@ def test_seq_of_rejects_foreign_and_unknown_ids() -> None:
     other.add([(T0, other.add_source({}), 2, 0)])
     assert store.seq_of(other.log_id(0), T0) is None
     assert store.seq_of("ffffffffabcdefffffffffff", T0) is None
+
+
+def test_json_rendering_equals_dict_rendering(shared_world: World) -> None:
+    """The fast JSON path renders every log exactly like the dict path (unicode included)."""
+    store = shared_world.projects[shared_world.project_names[0]].logs
+    seqs = store.visible_seqs(shared_world.as_of_ns)
+    assert [json.loads(store.render_json(s)) for s in seqs] == [store.render(s) for s in seqs]
