@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from transform.schemas import EXTRACTED_AT, LOGS, REQUESTS
 from warehouse.compact import compact_table
-from warehouse.testing import MemoryStorage
+from warehouse.journal import repair
+from warehouse.testing import CrashAt, MemoryStorage, SimulatedCrash
 from warehouse.writer import write_batch
 
 BASE = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
@@ -73,3 +74,34 @@ def test_requests_end_at_latest_state(frame, stored, batches, compact_after):
     assert got.select(pl.col("status").cast(pl.String)).to_series().to_list() == [
         STATUSES[latest[i] % 4] for i in got["id"].to_list()
     ]
+
+
+crash_points = st.lists(st.integers(0, 12), min_size=6, max_size=6)
+
+
+@SETTINGS
+@given(batches=batches, crashes=crash_points)
+def test_crashes_between_batches_never_duplicate(frame, stored, batches, crashes):
+    """Crashing a batch at any step, repairing and re-writing it keeps every request once."""
+    hook = CrashAt()
+    storage = MemoryStorage(hook)
+    for batch, crash_at in zip(batches, crashes, strict=False):
+        rows = frame("requests", [_request(n, d, v) for n, d, v in batch])
+        hook.steps.clear()
+        hook.at = crash_at
+        try:
+            write_batch(storage, REQUESTS, rows)
+        except SimulatedCrash:
+            hook.at = 0
+            repair(storage)
+            write_batch(storage, REQUESTS, rows)
+        hook.at = 0
+    got = stored(storage, "requests")
+    latest: dict[str, int] = {}
+    for batch in batches:
+        for n, _, v in batch:
+            latest[f"req-{n}"] = max(latest.get(f"req-{n}", -1), v)
+    by_id = dict(zip(got["id"].to_list(), got[EXTRACTED_AT].to_list(), strict=True))
+    assert by_id == {k: _request(0, 0, v)[EXTRACTED_AT] for k, v in latest.items()}
+    assert got.height == len(latest)
+    assert storage.list("_state/journal") == []
