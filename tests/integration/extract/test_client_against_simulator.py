@@ -110,15 +110,37 @@ async def test_real_socket_delivers_every_stream_exactly_once(world, now):
                 async for p in iter_requests(client, project, "pipeline", since, until)
                 for r in p.records
             ]
+            events_before = world.truth_audit_events(project)
             events = [r async for p in iter_audit_events(client, project) for r in p.records]
     fired = app.state.stats.snapshot()["faults"]
     assert {"429", "5xx", "drop", "truncate", "invalid", "mutate", "clamp"} <= set(fired)
     for delivered in (logs, requests, events):
         counts = Counter(r["id"] for r in delivered if isinstance(r.get("id"), str))
         assert max(counts.values()) == 1
-    truth_logs = {
-        r["id"]
-        for r in world.truth_logs(project)
-        if since <= parse_api_datetime(r["date"]) < until and all_faults.corruption(r["id"]) != 3
-    }
-    assert {r["id"] for r in logs if isinstance(r.get("id"), str)} == truth_logs
+    assert _ids(logs) == _intact(
+        world.truth_logs(project), "date", since, until, all_faults, expect_id=True
+    )
+    survivors = [
+        r.render(world.as_of_ms)
+        for r in world.visible_requests(world.projects[project], "pipeline")
+    ]
+    assert _ids(requests) >= _intact(survivors, "time_created", since, until, all_faults)
+    assert _ids(requests) <= {r["id"] for r in world.truth_requests(project)}
+    assert _ids(events) >= _intact(events_before, "date", None, None, all_faults)
+
+
+def _ids(records):
+    return {r["id"] for r in records if isinstance(r.get("id"), str)}
+
+
+def _intact(truth, field, since, until, faults, expect_id=False):
+    """Ids of truth records in [since, until) that the fault plan serves with their id."""
+    out = set()
+    for record in truth:
+        how = faults.corruption(record["id"])
+        if how == 3 or (how is not None and not expect_id):
+            continue
+        moment = parse_api_datetime(record[field])
+        if since is None or since <= moment < until:
+            out.add(record["id"])
+    return out

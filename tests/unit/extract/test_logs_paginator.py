@@ -165,3 +165,21 @@ def test_logs_added_while_paging_cause_no_gap_or_duplicate(log_api, offsets, lim
     counts = Counter(r["id"] for r in delivered)
     assert all(counts[log_id] == 1 for _, log_id in logs)
     assert max(counts.values()) == 1
+
+
+def test_log_bodies_use_only_fields_of_the_official_client_model():
+    """Every body field we send is a field of ubiops.LogsCreate, with the documented type."""
+    import ubiops
+
+    fields = ubiops.LogsCreate.openapi_types
+    paginator = LogPaginator("p", LogCursor(T0, T0 + DAY), limit=500)
+    by_date = paginator.request().body
+    by_id = (
+        LogPaginator("p", LogCursor(T0, T0 + DAY, last_id="a" * 24, last_date=T0), limit=500)
+        .request()
+        .body
+    )
+    python_types = {"int": int, "str": str, "dict(str, str)": dict}
+    for body in (by_date, by_id):
+        assert set(body) <= set(fields)
+        assert all(isinstance(value, python_types[fields[key]]) for key, value in body.items())
