@@ -159,9 +159,18 @@ class World:
             self.record_audit(project, "info", "Listed logs and requests", "project", project.name)
 
     def _late_logs(self, project: Project, rng: random.Random) -> None:
-        if not project.logs.sources:
+        """A buffered logger flushes lines dated up to ten minutes ago: new ids, old dates."""
+        if not project.deployments:
             return
-        src = rng.randrange(len(project.logs.sources))
+        dep = rng.choice(project.deployments)
+        version, revision = next(iter(dep.versions.items()))
+        src = project.logs.add_source(
+            {
+                "deployment_name": dep.name,
+                "deployment_version": version,
+                "deployment_version_revision_id": revision,
+            }
+        )
         late = KIND_INDEXES["late"][0]
         rows: list[LogRow] = [
             (self.as_of_ns - rng.randrange(0, 600 * NS_PER_S), src, late, 0)

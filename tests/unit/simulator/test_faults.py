@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from simulator import Faults, ManualClock, World
+from simulator.timefmt import NS_PER_S, parse_iso_ns
 
 from .conftest import ClientFactory
 
@@ -172,6 +173,12 @@ async def test_mutate_during_paging_shifts_offsets(
     assert len(world.truth_requests(project)) > before_truth
     assert len(world.truth_logs(project)) > before_logs
     assert newest[0]["action"] == "info"
+    late = [
+        log
+        for log in world.truth_logs(project)
+        if int(log["id"][:8], 16) > parse_iso_ns(log["date"]) // NS_PER_S
+    ]
+    assert late  # created now, dated in the past: a cursor at the newest id has passed them
 
 
 def test_faults_validate_their_values() -> None:
