@@ -154,3 +154,15 @@ async def test_bad_usage_parameters_are_400(
     response = await client.get(f"/projects/{project}/usage", params=params)
     assert response.status_code == 400
     assert response.json()["error"]
+
+
+async def test_projects_list_filters_on_organization(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """?organization= keeps the caller's own projects and never reveals another's."""
+    own = await client.get("/projects", params={"organization": world.organization})
+    foreign, _ = world.foreign_projects[0]
+    other_org = world.projects[foreign].organization
+    other = await client.get("/projects", params={"organization": other_org})
+    assert [p["name"] for p in own.json()] == world.project_names
+    assert other.json() == []

@@ -113,7 +113,16 @@ async def test_project_create_update_delete(client: httpx.AsyncClient, world: Wo
     )
     assert renamed.json()["name"] == "fresh-two"
     assert renamed.json()["cors_origins"] == ["https://a.b"]
-    assert [e["action"] for e in world.truth_audit_events("fresh-two")] == ["update", "create"]
+    suspended = (
+        await client.patch(
+            "/projects/fresh-two", json={"suspend": True, "advanced_permissions": True}
+        )
+    ).json()
+    assert suspended["suspended"] is True
+    assert suspended["suspended_reason"]
+    assert suspended["advanced_permissions"] is True
+    actions = [e["action"] for e in world.truth_audit_events("fresh-two")]
+    assert actions == ["update", "update", "create"]
     assert (await client.delete("/projects/fresh-two")).status_code == 204
     names = [p["name"] for p in (await client.get("/projects")).json()]
     assert "fresh-two" not in names
