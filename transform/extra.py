@@ -41,12 +41,15 @@ def _python_members(name: str, values: list[Any]) -> pl.Series:
 
 def _polars_members(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series | None:
     try:
-        column = pl.Series(name, values, dtype=dtype, strict=True)
+        column = pl.Series("v", values, dtype=dtype, strict=True)
     except (TypeError, OverflowError, pl.exceptions.PolarsError):
         return None
-    member = pl.struct(pl.col(name)).struct.json_encode().str.slice(1, None).str.head(-1)
-    frame = pl.DataFrame([column])
-    return frame.select(pl.when(pl.col(name).is_not_null()).then(member).alias(name)).to_series()
+    # Polars encodes the value (as `{"v":...}`); the key, which may be any text (even ""),
+    # is encoded by `json` once for the whole column.
+    value = pl.struct(pl.col("v")).struct.json_encode().str.slice(5).str.head(-1)
+    key = json.dumps(name, ensure_ascii=False) + ":"
+    member = pl.when(pl.col("v").is_not_null()).then(pl.concat_str(pl.lit(key), value))
+    return pl.DataFrame([column]).select(member.alias(name)).to_series()
 
 
 def _members(name: str, records: Sequence[Mapping[str, Any]]) -> pl.Series:
@@ -62,7 +65,10 @@ def extra_column(records: Sequence[Mapping[str, Any]], unknown: Sequence[str]) -
     """The `_extra` JSON object of each record, built from its `unknown` fields."""
     if not unknown:
         return pl.Series(EXTRA, [None] * len(records), dtype=pl.String())
-    members = pl.DataFrame([_members(name, records) for name in sorted(unknown)])
+    # Columns are numbered: field names can be anything, even "" or a repeat after aliasing.
+    members = pl.DataFrame(
+        [_members(name, records).alias(f"m{i}") for i, name in enumerate(sorted(unknown))]
+    )
     body = pl.concat_str(pl.all(), separator=",", ignore_nulls=True)
     has_any = pl.any_horizontal(pl.all().is_not_null())
     obj = pl.when(has_any).then(pl.concat_str(pl.lit("{"), body, pl.lit("}")))

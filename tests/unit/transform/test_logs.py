@@ -170,3 +170,11 @@ def test_large_batches_also_catch_non_text_in_text_fields(run, log, wrong):
     assert [json.loads(raw) for raw in result.rejects["raw"]] == [page[1_234]]
     kept = result.rows.filter(pl.col("id") == page[2_000]["id"])["log"].to_list()
     assert kept == [str(wrong).lower()]
+
+
+def test_extra_keeps_fields_with_odd_names(run, log):
+    """Undeclared fields named "", with quotes or non-ASCII text are kept under their names."""
+    odd = {"": 1, 'say "hi"': "x", "naïve😀": [True], "a\u0000b": None}
+    result = run("logs", [log(0, **odd)])
+    decoded = json.loads(result.rows["_extra"].item())
+    assert decoded == {"": 1, 'say "hi"': "x", "naïve😀": [True]}

@@ -157,3 +157,28 @@ def _to_python_iso(text: str) -> str:
     head, rest = text.split(".", 1)
     digits = len(rest) - len(rest.lstrip("0123456789"))
     return f"{head}.{rest[: min(digits, 6)].ljust(3, '0')}{rest[digits:]}"
+
+
+ONE_ROW_PER_RECORD = [t for t in SCHEMAS if t != "credit_usage"]
+
+
+@st.composite
+def arbitrary_records(draw: st.DrawFn, table: str) -> object:
+    """Anything a faulty server could send for `table`: declared fields with any JSON value."""
+    if draw(st.integers(0, 7)) == 0:
+        return draw(json_values)
+    names = [*SCHEMAS[table].names, "surprise"]
+    keys = draw(st.lists(st.sampled_from(names), max_size=len(names), unique=True))
+    return {key: draw(json_values | date_texts()) for key in keys}
+
+
+@SETTINGS
+@given(st.sampled_from(ONE_ROW_PER_RECORD), st.data())
+def test_any_input_for_any_table_is_rows_or_rejects(table, data):
+    """Whatever the records hold, each is exactly one row or one reject, and nothing raises."""
+    records = data.draw(st.lists(arbitrary_records(table), max_size=12))
+    kwargs = {"object_type": "deployment"} if table == "requests" else {}
+    result = normalize(table, records, project="p", extracted_at=NOW, **kwargs)
+    assert result.rows.height + result.rejects.height == len(records)
+    assert result.rows.schema == SCHEMAS[table].polars_schema
+    assert result.rejects["reason"].null_count() == 0
