@@ -5,9 +5,11 @@ from __future__ import annotations
 import bisect
 import random
 import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from simulator.activity import NS_PER_MS, NS_PER_S, Activity, advance, new_uuid, plan_request
+from simulator.clock import to_ns
 from simulator.logstore import LogRow
 from simulator.logtext import KIND_INDEXES
 from simulator.model import AuditEvent, Project, Request, User
@@ -122,6 +124,10 @@ class World:
                 if name in self.projects:
                     advance(self.projects[name], act, now_ns)
             self.as_of_ns = now_ns
+
+    def advance_to(self, when: datetime) -> None:
+        """Live mode from a test: let everything happen up to `when` (e.g. `clock.now()`)."""
+        self.advance(to_ns(when))
 
     def record_audit(
         self,

@@ -113,3 +113,13 @@ async def test_requests_planned_ahead_appear_when_their_time_comes(
     assert step.id not in before
     assert not in_truth_before
     assert step.id in after
+
+
+def test_advance_to_moves_the_world_without_an_api_call(clock: ManualClock, world: World) -> None:
+    """world.advance_to(clock.now()) brings truth up to the clock, e.g. before assertions."""
+    project = world.project_names[0]
+    before = len(world.truth_requests(project))
+    clock.advance(timedelta(hours=2))
+    world.advance_to(clock.now())
+    assert len(world.truth_requests(project)) > before
+    assert world.as_of_ns // 10**9 == int(clock.now().timestamp())
