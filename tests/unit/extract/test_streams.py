@@ -236,3 +236,11 @@ async def test_short_pages_are_trusted_once_the_server_honoured_the_limit(make_c
     before = api.calls
     await collect(iter_logs(fresh_client, "p", T0 + DAY, T0 + 2 * DAY, page_size=10))
     assert api.calls - before == 2
+
+
+@pytest.mark.parametrize("page_size", [1, 5001])
+async def test_log_page_size_outside_2_to_5000_is_refused(make_client, page_size):
+    """A page of one could never get past the repeated cursor log; above 5000 is undocumented."""
+    client = make_client(lambda request: pytest.fail("no call expected"))
+    with pytest.raises(ValueError, match="page size"):
+        await collect(iter_logs(client, "p", T0, T0 + DAY, page_size=page_size))
