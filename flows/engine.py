@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,16 +49,13 @@ class RunContext:
     batch_rows: int = 50_000
     checkpoint_windows: bool = False
     """Also commit when a window finishes (backfills: resumable per window)."""
-    _write_locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
 
     def sink(self, table: str, project: str, object_type: str | None = None) -> Sink:
-        lock = self._write_locks.setdefault((project, table), asyncio.Lock())
         return Sink(
             self.lake,
             table,
             project,
             self.now,
-            lock,
             object_type,
             batch_rows=self.batch_rows,
             replace=SCHEMAS[table].merge == "replace",

@@ -24,11 +24,10 @@ from prefect.cache_policies import NO_CACHE
 from flows import runner
 from flows.engine import RunContext
 from flows.progress import RunProgress, current_progress
-from flows.runner import hold_stream_locks
 from flows.settings import Settings
 from flows.summary import RunSummary, StreamResult
 from flows.timeparse import parse_instant
-from warehouse import Lake
+from warehouse import Lake, LakeBusy
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -113,16 +112,22 @@ async def _run(
             await aupdate_progress_artifact(artifact, progress=100.0 * done / max(total, 1))
         return result
 
-    summary = await runner.execute(
-        settings,
-        kind=kind,
-        since=start,
-        until=end,
-        now=now,
-        logger=logger,
-        runner=tracked,
-        progress=progress,
-    )
+    try:
+        summary = await runner.execute(
+            settings,
+            kind=kind,
+            since=start,
+            until=end,
+            now=now,
+            logger=logger,
+            runner=tracked,
+            progress=progress,
+        )
+    except LakeBusy as busy:
+        # Not a failure of this run: another one is writing the lake. Say so and stop.
+        logger.warning("%s skipped: %s", kind, busy)
+        skipped = RunSummary(runner.new_run_id(), kind, now, now, error=str(busy))
+        return skipped.to_ledger() | {"busy": True}
     await _publish(summary, logger)
     return summary.to_ledger()
 
@@ -178,7 +183,7 @@ def compact_flow(warehouse: str | None = None) -> dict[str, Any]:
     settings = _settings(warehouse=warehouse)
     logger = get_run_logger()
     lake = Lake.open(settings.warehouse)
-    with hold_stream_locks(lake):
+    with lake.lock():
         report = lake.compact()
     logger.info("compaction: %s", report)
     return dataclasses.asdict(report)

@@ -31,7 +31,7 @@ from flows import engine
 from flows.errors import UsageError
 from flows.settings import Settings
 from flows.summary import RunSummary, StreamResult
-from warehouse import Lake, LakeBusy, build_bi_database
+from warehouse import Lake, WarehouseError, build_bi_database
 
 Clock = Callable[[], datetime]
 StreamRunner = Callable[..., Awaitable[StreamResult]]
@@ -57,6 +57,10 @@ def using_clock(clock: Clock) -> Iterator[None]:
         yield
     finally:
         _clock.reset(token)
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
 
 
 def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfig:
@@ -85,41 +89,23 @@ async def run_stream(
     until: datetime,
     backfill: bool,
 ) -> StreamResult:
-    """Sync one (project, stream) under its lake lock; failures become a failed result."""
+    """Sync one (project, stream); its failure becomes a failed result, not a failed run."""
     try:
-        with ctx.lake.lock(lock_name(project, stream)):
-            if stream == "logs":
-                return await engine.sync_logs(
-                    ctx, project, since=since, until=until, backfill=backfill
-                )
-            if stream == "requests":
-                return await engine.sync_requests(ctx, project, since=since, until=until)
-            if stream == "audit_events":
-                return await engine.sync_audit(ctx, project)
-            return await engine.sync_snapshots(ctx, project)
+        if stream == "logs":
+            return await engine.sync_logs(ctx, project, since=since, until=until, backfill=backfill)
+        if stream == "requests":
+            return await engine.sync_requests(ctx, project, since=since, until=until)
+        if stream == "audit_events":
+            return await engine.sync_audit(ctx, project)
+        return await engine.sync_snapshots(ctx, project)
     except AuthError:
         raise  # the token is wrong for every project: stop the whole run
-    except (ExtractError, LakeBusy, OSError) as exc:
+    except (ExtractError, WarehouseError, OSError) as exc:
         ctx.logger.error("%s of %s failed: %s", stream, project, exc)
         return StreamResult(project, stream, ok=False, error=str(exc))
     except Exception as exc:  # a bug: keep the traceback in the logs, let other streams go on
         ctx.logger.exception("%s of %s failed unexpectedly", stream, project)
         return StreamResult(project, stream, ok=False, error=f"{type(exc).__name__}: {exc}")
-
-
-def lock_name(project: str, stream: str) -> str:
-    """The lake lock that one writer of (project, stream) holds."""
-    return f"{stream}__{project}"
-
-
-@contextlib.contextmanager
-def hold_stream_locks(lake: Lake) -> Iterator[None]:
-    """Every event stream's lock, for compaction: it must not race a writer's rewrite."""
-    with contextlib.ExitStack() as stack:
-        for project, stream in lake.state.streams():
-            if stream in ("logs", "requests", "audit_events"):
-                stack.enter_context(lake.lock(lock_name(project, stream)))
-        yield
 
 
 async def resolve_projects(
@@ -160,9 +146,41 @@ async def execute(
     clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
 ) -> RunSummary:
-    """Open the lake (repairing a crash), sync every (project, stream), record the summary."""
+    """Hold the lake's writer lock, repair a crashed run's leftovers, sync every (project,
+    stream) and record the summary. LakeBusy if another run holds the lake."""
     lake = await asyncio.to_thread(Lake.open, settings.warehouse)
-    summary = RunSummary(run_id=uuid.uuid4().hex, kind=kind, started_at=now)
+    with lake.lock():
+        await asyncio.to_thread(lake.repair)
+        return await _execute_locked(
+            lake,
+            settings,
+            kind=kind,
+            since=since,
+            until=until,
+            now=now,
+            logger=logger,
+            runner=runner,
+            progress=progress,
+            clock=clock,
+            client_factory=client_factory,
+        )
+
+
+async def _execute_locked(
+    lake: Lake,
+    settings: Settings,
+    *,
+    kind: str,
+    since: datetime | None,
+    until: datetime,
+    now: datetime,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    runner: StreamRunner,
+    progress: engine.ProgressHook | None,
+    clock: Clock | None,
+    client_factory: Callable[[ClientConfig], Any],
+) -> RunSummary:
+    summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now)
     backfill = kind == "backfill"
     async with client_factory(client_config(settings)) as client:
         try:

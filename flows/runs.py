@@ -22,8 +22,6 @@ from warehouse import (
     run_sql,
 )
 
-BUSY_MARK = "held by another run"
-
 
 async def preflight(settings: Settings) -> list[str]:
     """Fail fast, before any Prefect run, on a bad token, host or project name."""
@@ -53,6 +51,12 @@ def _flow_params(settings: Settings) -> dict[str, Any]:
 
 def report_run(ledger: dict[str, Any]) -> int:
     """Print the run's table; the exit code says whether every stream synced."""
+    if ledger.get("busy"):
+        console.err.print(
+            f"[bold red]error:[/] {ledger['error']}; wait for it to finish, then retry",
+            highlight=False,
+        )
+        return EXIT_BUSY
     table = Table(title=f"{ledger['kind']} {'ok' if ledger['ok'] else 'INCOMPLETE'}")
     for column in ("project", "stream", "status"):
         table.add_column(column, no_wrap=True)
@@ -81,12 +85,6 @@ def report_run(ledger: dict[str, Any]) -> int:
         console.err.print(f"{s['stream']} of {s['project']} failed: {s['error']}", markup=False)
     for name, why in ledger["skipped_projects"].items():
         console.err.print(f"project {name!r} skipped: {why}", markup=False)
-    if failed and all(BUSY_MARK in (s["error"] or "") for s in failed):
-        console.err.print(
-            "[bold red]error:[/] the warehouse is being written by another run; "
-            "wait for it to finish, then retry"
-        )
-        return EXIT_BUSY
     if not ledger["ok"]:
         console.err.print(
             f"[bold red]error:[/] {len(failed)} stream(s) and "

@@ -1,8 +1,8 @@
 """From raw pages to committed lake files: normalise, buffer, write, then let the caller commit.
 
 A `Sink` buffers typed frames up to a row budget so frequent small pages do not become
-thousands of tiny files, while memory stays bounded by that budget. Writes go through one
-lock per table so concurrent windows of the same project never race on a partition.
+thousands of tiny files, while memory stays bounded by that budget. Writes run in a worker
+thread (the lake serialises writes per table), so paging goes on while a batch is written.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ class Sink:
     table: str
     project: str
     extracted_at: datetime
-    write_lock: asyncio.Lock
     object_type: str | None = None
     batch_rows: int = DEFAULT_BATCH_ROWS
     replace: bool = False
@@ -85,13 +84,12 @@ class Sink:
         if rows is None and rejects is None:
             return flushed
         replaced = (self.project,) if self.replace else ()
-        async with self.write_lock:
-            if rows is not None:
-                result = await asyncio.to_thread(self.lake.write, self.table, rows, replaced)
-                flushed.rows_written = result.rows_written
-                flushed.newest = _newest(self.table, rows)
-            if rejects is not None:
-                flushed.rejects = await asyncio.to_thread(self.lake.write_rejects, rejects)
+        if rows is not None:
+            result = await asyncio.to_thread(self.lake.write, self.table, rows, replaced)
+            flushed.rows_written = result.rows_written
+            flushed.newest = _newest(self.table, rows)
+        if rejects is not None:
+            flushed.rejects = await asyncio.to_thread(self.lake.write_rejects, rejects)
         return flushed
 
 

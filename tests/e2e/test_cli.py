@@ -90,13 +90,12 @@ def test_expected_errors_end_in_one_line(cli, tmp_path, args, env, code, needle)
 
 
 def test_a_held_warehouse_exits_3(cli, tmp_path, simulator_proc):
-    """While another run holds the stream, sync says so and exits 3."""
+    """While another run holds the warehouse, sync says so and exits 3."""
     first = cli("sync", "--since", "1d", "--stream", "audit_events")
     assert first.returncode == 0, first.stderr
     lake = Lake.open(tmp_path / "lake")
-    project = lake.state.streams()[0][0]
-    with lake.lock(f"audit_events__{project}"):
-        done = cli("sync", "--stream", "audit_events", "--project", project)
+    with lake.lock():
+        done = cli("sync", "--stream", "audit_events")
     assert done.returncode == 3, done.stderr
     assert "another run" in last_line(done.stderr)
 

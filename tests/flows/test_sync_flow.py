@@ -10,7 +10,6 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from flows.prefect_flows import backfill_flow, compact_flow, sync_flow
-from flows.runner import lock_name
 from warehouse import Lake
 
 pytestmark = pytest.mark.timeout(300)
@@ -90,16 +89,14 @@ async def test_backfill_is_resumable_and_skips_finished_windows(sim, tmp_path):
     assert state["partial"] == {}
 
 
-async def test_a_stream_held_by_another_run_is_refused_not_corrupted(sim, tmp_path):
-    """While another writer holds a stream's lock, the run reports it busy and syncs the rest."""
-    project = sim.world.project_names[0]
+async def test_a_lake_held_by_another_run_is_refused_not_corrupted(sim, tmp_path):
+    """While another writer holds the lake, a sync says so and writes nothing; later it runs."""
     lake = Lake.open(tmp_path)
-    with lake.lock(lock_name(project, "logs")):
+    with lake.lock():
         ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
-    assert not ledger["ok"]
-    failed = [s for s in ledger["streams"] if not s["ok"]]
-    assert [(s["project"], s["stream"]) for s in failed] == [(project, "logs")]
-    assert "held by another run" in failed[0]["error"]
+    assert ledger["busy"] and not ledger["ok"]
+    assert "held by another run" in ledger["error"]
+    assert not list(tmp_path.glob("logs/**/*.parquet"))
     assert (await sync_flow(warehouse=str(tmp_path), since="4d"))["ok"]
     assert_exact(sim, tmp_path)
 
