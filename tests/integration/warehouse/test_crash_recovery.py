@@ -36,6 +36,7 @@ def _seed(root, make):
     lake = Lake.open(root)
     lake.write("logs", _logs(make, range(10)))
     lake.write("requests", make("requests", [{"id": "r1"}, {"id": "r2"}]))
+    lake.write("project_users", make("project_users", [{"id": "u1"}, {"id": "u2"}]))
     lake.state.commit("alpha", "logs", {"round": 1})
     return lake
 
@@ -44,6 +45,7 @@ def _round_two(lake, make):
     lake.write("logs", _logs(make, range(5, 15)))
     done = {"id": "r2", "status": "completed", "finished": True, "_extracted_at": T + 30 * H}
     lake.write("requests", make("requests", [done, {"id": "r3", "_extracted_at": T + 30 * H}]))
+    lake.write("project_users", make("project_users", [{"id": "u3"}]))
     lake.state.commit("alpha", "logs", {"round": 2})
     lake.ledger.append({"round": 2})
 
@@ -90,17 +92,22 @@ def test_crash_during_sync_round_is_repaired(root, frame, direct, step):
     # Before repair, queries through the views are exact already.
     view = run_sql(root, "SELECT id, count(*) FROM logs GROUP BY id HAVING count(*) > 1").rows
     assert view == []
+    users_view = run_sql(root, "SELECT id FROM project_users ORDER BY id").rows
+    assert users_view in ([("u1",), ("u2",)], [("u3",)])
     lake = Lake.open(root)
     _assert_exact(root, direct)
     logs = {r[0] for r in direct(root, "logs", "id")}
     requests = direct(root, "requests", "id, status::VARCHAR")
     assert logs in (LOG_IDS_BEFORE, LOG_IDS_AFTER)
     assert requests in (REQUESTS_BEFORE, REQUESTS_AFTER)
+    users = direct(root, "project_users", "id")
+    assert users in ([("u1",), ("u2",)], [("u3",)])
     if lake.state.load("alpha", "logs") == {"round": 2}:
-        assert (logs, requests) == (LOG_IDS_AFTER, REQUESTS_AFTER)
+        assert (logs, requests, users) == (LOG_IDS_AFTER, REQUESTS_AFTER, [("u3",)])
     _round_two(lake, frame)
     assert {r[0] for r in direct(root, "logs", "id")} == LOG_IDS_AFTER
     assert direct(root, "requests", "id, status::VARCHAR") == REQUESTS_AFTER
+    assert direct(root, "project_users", "id") == [("u3",)]
     assert not list((root / "_tmp").iterdir())
     assert not list((root / "_state" / "journal").iterdir())
 
