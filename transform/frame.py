@@ -30,8 +30,6 @@ from transform.schemas import EXTRA
 
 Record = Mapping[str, Any]
 _PLACEHOLDER = "__placeholder"
-_TEXT_TYPES = frozenset({str, type(None)})
-_SERIES_CHECK_FROM = 2_000
 
 
 @dataclass(frozen=True)
@@ -61,28 +59,32 @@ def _build(specs: Sequence[FieldSpec], records: Sequence[Record], keys: set[str]
     return pl.DataFrame({_PLACEHOLDER: pl.Series([None] * len(records), dtype=pl.Null())})
 
 
+def _looks_coerced(text: pl.Series) -> pl.Series:
+    # What from_dicts makes of a JSON number or boolean in a String column.
+    return text.cast(pl.Float64, strict=False).is_not_null() | (text == "true") | (text == "false")
+
+
 def _column_is_text(text: pl.Series, records: Sequence[Record]) -> bool:
-    numeric = text.cast(pl.Float64, strict=False)
-    boolean = (text == "true") | (text == "false")
-    if numeric.null_count() == text.len() and not boolean.any():
-        return True
-    rows = (numeric.is_not_null() | boolean).arg_true().to_list()
+    rows = _looks_coerced(text).arg_true().to_list()
     return all(type(records[i][text.name]) is str for i in rows)
 
 
 def _text_holds(specs: Sequence[FieldSpec], records: Sequence[Record], frame: pl.DataFrame) -> bool:
     """Whether every text column holds only text, not numbers or booleans from_dicts coerced.
 
-    Timestamps and enums need no check: a coerced number fails to parse there and is refused
-    by value. Small batches: the set of Python types of each column. Large batches: a
-    coerced value reads back as a number or as "true"/"false", so only rows that look like
-    that (rare) are looked up in the records; three Series operations per column beat the
-    Python pass from about 2,000 records on (0.06 against 0.18 CPU s per million records).
+    A coerced value reads back as a number or as "true"/"false", so only the rows that look
+    like that (rare) are looked up in the records. All text columns are checked as one
+    series: three direct Series operations in all, not a query and not a Python pass over
+    every value (on a 500-record page with ten text fields: 0.1 ms against 0.2 ms). Timestamps
+    and enums need no check: a coerced number fails to parse there and is refused by value.
     """
     names = [s.name for s in specs if s.kind == "str" and s.name in frame.columns]
-    if len(records) < _SERIES_CHECK_FROM:
-        values = (map(dict.get, records, repeat(n)) for n in names)  # type: ignore[arg-type]
-        return all(set(map(type, column)) <= _TEXT_TYPES for column in values)
+    if not names:
+        return True
+    text = pl.concat([frame[name] for name in names], rechunk=False)
+    no_numbers = text.cast(pl.Float64, strict=False).null_count() == text.len()
+    if no_numbers and not ((text == "true") | (text == "false")).any():
+        return True
     return all(_column_is_text(frame[name], records) for name in names)
 
 
