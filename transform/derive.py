@@ -1,8 +1,8 @@
-"""Per-table computed columns, as expressions over the typed values of the record.
+"""Per-table computed columns, as expressions over the typed columns of the lake frame.
 
-Each function receives the typed expression of every declared column read from the record
-(by column name) and returns expressions for the columns it computes or overrides. Working
-on expressions keeps the whole normalisation one polars query per batch.
+Each function receives an expression for every column of the typed frame (by name) and
+returns expressions for the columns it computes or overrides; they run as one
+`with_columns` query, paid only by the tables that have computed columns.
 """
 
 from __future__ import annotations

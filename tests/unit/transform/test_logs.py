@@ -161,7 +161,7 @@ def test_the_enum_is_typed(run, log):
 
 @pytest.mark.parametrize("wrong", [5, 1.5, True, False])
 def test_large_batches_also_catch_non_text_in_text_fields(run, log, wrong):
-    """Past the size where the text check switches method, a number or boolean is still caught."""
+    """One number or boolean among thousands of text values is caught; look-alike text is kept."""
     page = [log(n) for n in range(2_500)]
     page[1_234] = log(1_234, log=wrong)
     page[2_000] = log(2_000, log=str(wrong).lower())
