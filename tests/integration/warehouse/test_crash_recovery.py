@@ -26,6 +26,11 @@ REQUESTS_BEFORE = [("r1", "pending"), ("r2", "pending")]
 REQUESTS_AFTER = [("r1", "pending"), ("r2", "completed"), ("r3", "pending")]
 
 
+def _open(root, hook=None):
+    # Crashes here are simulated in-process, not power cuts: fsync adds nothing but time.
+    return Lake.open(root, LocalStorage(root, hook=hook, durable=False))
+
+
 def _logs(make, numbers):
     return make(
         "logs", [{"id": f"{n:024x}", "date": T + n * H, "_extracted_at": T} for n in numbers]
@@ -33,7 +38,7 @@ def _logs(make, numbers):
 
 
 def _seed(root, make):
-    lake = Lake.open(root)
+    lake = _open(root)
     lake.write("logs", _logs(make, range(10)))
     lake.write("requests", make("requests", [{"id": "r1"}, {"id": "r2"}]))
     lake.write("project_users", make("project_users", [{"id": "u1"}, {"id": "u2"}]))
@@ -55,7 +60,7 @@ def _steps_of_round_two(make):
         root = Path(tmp)
         _seed(root, make)
         recorder = StepRecorder()
-        _round_two(Lake.open(root, LocalStorage(root, hook=recorder)), make)
+        _round_two(_open(root, recorder), make)
         return len(recorder.steps)
 
 
@@ -64,12 +69,12 @@ def _steps_of_compaction(make):
         root = Path(tmp)
         _fragment(root, make)
         recorder = StepRecorder()
-        Lake.open(root, LocalStorage(root, hook=recorder)).compact()
+        _open(root, recorder).compact()
         return len(recorder.steps)
 
 
 def _fragment(root, make):
-    lake = Lake.open(root)
+    lake = _open(root)
     for start in range(0, 12, 3):
         lake.write("logs", _logs(make, range(start, start + 3)))
     lake.write("requests", make("requests", [{"id": "r1"}]))
@@ -86,7 +91,7 @@ def _assert_exact(root, direct):
 def test_crash_during_sync_round_is_repaired(root, frame, direct, step):
     """Crash at this step of a sync round: re-open gives an exact lake; re-run gives final."""
     _seed(root, frame)
-    crashing = Lake.open(root, LocalStorage(root, hook=CrashAt(at=step)))
+    crashing = _open(root, CrashAt(at=step))
     with pytest.raises(SimulatedCrash):
         _round_two(crashing, frame)
     # Before repair, queries through the views are exact already.
@@ -94,7 +99,7 @@ def test_crash_during_sync_round_is_repaired(root, frame, direct, step):
     assert view == []
     users_view = run_sql(root, "SELECT id FROM project_users ORDER BY id").rows
     assert users_view in ([("u1",), ("u2",)], [("u3",)])
-    lake = Lake.open(root)
+    lake = _open(root)
     _assert_exact(root, direct)
     logs = {r[0] for r in direct(root, "logs", "id")}
     requests = direct(root, "requests", "id, status::VARCHAR")
@@ -118,9 +123,9 @@ def test_crash_during_compaction_is_repaired(root, frame, direct, step):
     _fragment(root, frame)
     before = {t: direct(root, t) for t in ("logs", "requests")}
     with pytest.raises(SimulatedCrash):
-        Lake.open(root, LocalStorage(root, hook=CrashAt(at=step))).compact()
+        _open(root, CrashAt(at=step)).compact()
     assert run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows == [(12, 12)]
-    Lake.open(root).compact()
+    _open(root).compact()
     assert {t: direct(root, t) for t in ("logs", "requests")} == before
     assert len(list((root / "logs").rglob("*.parquet"))) == 2
 
@@ -136,7 +141,7 @@ def test_views_are_exact_in_the_middle_of_a_rewrite(root, frame, direct):
             seen["raw"] = direct(root, "requests", "id, status::VARCHAR")
             seen["view"] = run_sql(root, "SELECT id, status FROM requests ORDER BY id").rows
 
-    _round_two(Lake.open(root, LocalStorage(root, hook=observe)), frame)
+    _round_two(_open(root, observe), frame)
     assert len(seen["raw"]) > len(REQUESTS_AFTER)
     assert seen["view"] == REQUESTS_AFTER
 
