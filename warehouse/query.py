@@ -22,7 +22,7 @@ import duckdb
 from transform.schemas import SCHEMAS
 from warehouse.errors import QueryRefused
 from warehouse.layout import REJECTS_DIR, is_data_file
-from warehouse.views import ident, sql_string, view_statements
+from warehouse.views import comment_statements, ident, sql_string, view_statements
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 TABLE_VIEWS = [*SCHEMAS, "rejects"]
@@ -44,8 +44,9 @@ def _tables_with_files(root: Path) -> set[str]:
     return found
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    for statement in view_statements(root, _tables_with_files(root)):
+def _create_views(con: duckdb.DuckDBPyConnection, root: Path, comments: bool = False) -> None:
+    statements = view_statements(root, _tables_with_files(root))
+    for statement in statements + (comment_statements() if comments else []):
         con.execute(statement)
 
 
@@ -121,7 +122,7 @@ def build_bi_database(root: Path | str, path: Path | str | None = None) -> Path:
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         with duckdb.connect(str(tmp)) as con:
-            _create_views(con, lake)
+            _create_views(con, lake, comments=True)
             con.execute("CHECKPOINT")
         os.replace(tmp, target)
     finally:

@@ -153,6 +153,33 @@ MARTS: dict[str, str] = {
 """Answers users ask for; each is a view over the table views, so it is exact too."""
 
 
+MART_DESCRIPTIONS = {
+    "mart_requests_daily": "Requests per project, day, deployment or pipeline: counts, "
+    "failures, failure rate (failed / finished), p50/p95 seconds queued and running.",
+    "mart_error_logs_daily": "Error log lines per project, day and deployment (or pipeline).",
+    "mart_audit_actions_daily": "Audit events per project, day, user and action.",
+}
+
+
+def comment_statements() -> list[str]:
+    """COMMENT ON statements from the schemas' descriptions, so BI tools show what a column
+    means (they run after `view_statements`)."""
+    statements = []
+    for schema in (*EVENT_TABLES, *SNAPSHOT_TABLES):
+        view = ident(schema.name)
+        statements.append(f"COMMENT ON VIEW {view} IS {sql_string(schema.description)}")
+        statements.extend(
+            f"COMMENT ON COLUMN {view}.{ident(c.name)} IS {sql_string(c.description)}"
+            for c in schema.columns
+        )
+    refused = "Records that could not be typed: raw JSON as received and the reason."
+    statements.append(f"COMMENT ON VIEW rejects IS {sql_string(refused)}")
+    statements.extend(
+        f"COMMENT ON VIEW {name} IS {sql_string(text)}" for name, text in MART_DESCRIPTIONS.items()
+    )
+    return statements
+
+
 def view_statements(root: Path, tables_with_files: set[str]) -> list[str]:
     """CREATE VIEW statements for every table, `rejects` and the marts, in dependency order."""
     statements = []

@@ -3,6 +3,8 @@
 import duckdb
 import pytest
 
+import warehouse.query as query
+from transform.schemas import LOGS
 from warehouse import Lake, QueryRefused, build_bi_database, connect, run_sql
 
 
@@ -66,8 +68,6 @@ def test_bi_database_rebuild_replaces_the_file(lake_with_logs, frame):
 
 def test_query_is_retried_when_a_listed_file_vanishes(lake_with_logs, monkeypatch):
     """A file deleted between listing and reading (a rewrite) costs a retry, not a failure."""
-    import warehouse.query as query
-
     real = query._execute
     calls = []
 
@@ -86,3 +86,15 @@ def test_query_errors_other_than_io_are_not_retried(lake_with_logs):
     """A wrong query fails at once with DuckDB's message."""
     with pytest.raises(duckdb.BinderException):
         run_sql(lake_with_logs, "SELECT no_such_column FROM logs")
+
+
+def test_bi_database_documents_views_and_columns(lake_with_logs):
+    """The BI file carries each table's and column's description from the schemas."""
+    path = build_bi_database(lake_with_logs)
+    with duckdb.connect(str(path), read_only=True) as con:
+        view = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'logs'").fetchone()
+        column = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'logs' AND column_name = 'log'"
+        ).fetchone()
+    assert view == (LOGS.description,)
+    assert column == (LOGS.column("log").description,)
