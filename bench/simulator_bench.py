@@ -20,8 +20,9 @@ import psutil
 from simulator import ManualClock, World, WorldSpec, create_app, generate_world, serve_in_thread
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-SPEC = WorldSpec(seed=1, projects=1, days=10, logs_per_day=115_000, requests_per_day=2_000,
-                 foreign_projects=0)
+SPEC = WorldSpec(
+    seed=1, projects=1, days=10, logs_per_day=115_000, requests_per_day=2_000, foreign_projects=0
+)
 
 
 def rss_mb() -> float:
@@ -30,14 +31,16 @@ def rss_mb() -> float:
 
 def bench_generation() -> World:
     before = rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     world = generate_world(SPEC, now=NOW)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     project = world.projects[world.project_names[0]]
     count = len(project.logs)
-    print(f"generate: {count:,} logs, {len(project.requests['deployment']):,} deployment "
-          f"requests in {seconds:.2f} s ({count / seconds:,.0f} logs/s), "
-          f"+{rss_mb() - before:.0f} MB RSS")
+    print(
+        f"generate: {count:,} logs, {len(project.requests['deployment']):,} deployment "
+        f"requests in {seconds:.2f} s wall / {cpu:.2f} s CPU ({count / seconds:,.0f} logs/s), "
+        f"+{rss_mb() - before:.0f} MB RSS"
+    )
     return world
 
 
@@ -48,8 +51,9 @@ def sweep_bodies(world: World) -> tuple[str, dict[str, Any]]:
     return project, {"date": start, "date_range": 86_400, "limit": 500}
 
 
-async def sweep_async(client: httpx.AsyncClient, project: str, body: dict[str, Any],
-                      pages: int) -> list[float]:
+async def sweep_async(
+    client: httpx.AsyncClient, project: str, body: dict[str, Any], pages: int
+) -> list[float]:
     """Page forward by id cursor, timing each call."""
     timings: list[float] = []
     for _ in range(pages):
@@ -63,8 +67,9 @@ async def sweep_async(client: httpx.AsyncClient, project: str, body: dict[str, A
     return timings
 
 
-def sweep_socket(client: httpx.Client, project: str, body: dict[str, Any],
-                 pages: int) -> list[float]:
+def sweep_socket(
+    client: httpx.Client, project: str, body: dict[str, Any], pages: int
+) -> list[float]:
     timings: list[float] = []
     for _ in range(pages):
         started = time.perf_counter()
@@ -81,8 +86,10 @@ def report(label: str, timings: list[float], per_page: int = 500) -> None:
     total = sum(timings)
     p50 = statistics.median(timings) * 1000
     p95 = sorted(timings)[int(len(timings) * 0.95) - 1] * 1000
-    print(f"{label}: {len(timings)} pages, {len(timings) / total:,.0f} pages/s, "
-          f"{len(timings) * per_page / total:,.0f} logs/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    print(
+        f"{label}: {len(timings)} pages, {len(timings) / total:,.0f} pages/s, "
+        f"{len(timings) * per_page / total:,.0f} logs/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+    )
 
 
 async def bench_in_process(world: World) -> None:
@@ -90,19 +97,24 @@ async def bench_in_process(world: World) -> None:
     project, body = sweep_bodies(world)
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Token {world.token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://sim/v2.1",
-                                 headers=headers) as client:
-        report("logs, in-process (ASGITransport), limit 500",
-               await sweep_async(client, project, body, 400))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim/v2.1", headers=headers
+    ) as client:
+        timings = await sweep_async(client, project, body, 400)
+        report("logs, in-process (ASGITransport), limit 500", timings)
         filtered = {"filters": {"level": "error"}, "date_range": -86_400, "limit": 500}
-        report("logs filtered level=error, in-process",
-               await sweep_async(client, project, filtered, 1), per_page=500)
+        report(
+            "logs filtered level=error, in-process",
+            await sweep_async(client, project, filtered, 1),
+            per_page=500,
+        )
         timings = []
         for offset in range(0, 5_000, 500):
             started = time.perf_counter()
-            await client.get(f"/projects/{project}/requests",
-                             params={"object_type": "deployment", "limit": 500,
-                                     "offset": offset, "sort": "asc"})
+            await client.get(
+                f"/projects/{project}/requests",
+                params={"object_type": "deployment", "limit": 500, "offset": offset, "sort": "asc"},
+            )
             timings.append(time.perf_counter() - started)
         report("requests, in-process, limit 500", timings)
 
@@ -110,11 +122,16 @@ async def bench_in_process(world: World) -> None:
 def bench_socket(world: World) -> None:
     app = create_app(world, clock=ManualClock(NOW))
     project, body = sweep_bodies(world)
-    with serve_in_thread(app) as server, httpx.Client(
-        base_url=server.base_url, headers={"Authorization": f"Token {world.token}"}
-    ) as client:
-        report("logs, real socket (uvicorn + httpx), limit 500",
-               sweep_socket(client, project, body, 400))
+    with (
+        serve_in_thread(app) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Token {world.token}"}
+        ) as client,
+    ):
+        report(
+            "logs, real socket (uvicorn + httpx), limit 500",
+            sweep_socket(client, project, body, 400),
+        )
         print(f"stats: {app.state.stats.snapshot()['calls']}")
 
 
