@@ -65,7 +65,8 @@ class LogQuery:
 
 
 def parse_log_query(body: dict[str, Any], limit_max: int) -> LogQuery:
-    filters = body.get("filters") or {}
+    filters = body.get("filters")
+    filters = {} if filters is None else filters
     if not isinstance(filters, dict):
         raise ApiError(400, "`filters` must be an object")
     unknown = set(filters) - {*NAME_FILTERS, "system", "level"}

@@ -197,6 +197,8 @@ async def test_request_id_filter_returns_that_requests_logs(
         ({"filters": {"level": "debug"}}, "level"),
         ({"filters": {"system": "maybe"}}, "system"),
         ({"filters": ["level"]}, "filters"),
+        ({"filters": []}, "filters"),
+        ({"filters": ""}, "filters"),
     ],
 )
 async def test_bad_log_queries_are_400_with_a_clear_error(
