@@ -115,6 +115,8 @@ def _stage_upsert(
     candidates = _overlapping(storage, files, batch, key)
     stored = parquet_io.read_files(storage, schema, candidates, [*key, EXTRACTED_AT])
     plan = merge.plan_upsert(batch, stored, key)
+    if plan.tied.height:
+        plan = merge.changed_ties(plan, parquet_io.read_files(storage, schema, candidates), key)
     if plan.newer.height == 0:
         if plan.fresh.height:
             tx.add(f"{folder}/{new_file_name()}", parquet_io.encode(plan.fresh))

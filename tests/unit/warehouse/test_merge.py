@@ -64,12 +64,23 @@ def test_plan_upsert_splits_fresh_newer_and_stale():
     assert plan.newer["id"].to_list() == ["upd"]
 
 
-def test_equal_timestamp_keeps_stored_version():
+def test_equal_timestamp_identical_row_is_no_update():
     """Re-writing an identical batch is not an update (idempotent, no rewrite)."""
     batch = _versions([("r", "pending", T)])
     plan = merge.plan_upsert(batch, batch.select("id", EXTRACTED_AT), ["id"])
+    plan = merge.changed_ties(plan, batch, ["id"])
     assert plan.fresh.height == 0
     assert plan.newer.height == 0
+
+
+def test_equal_timestamp_changed_row_is_an_update():
+    """A record seen twice in one run (same _extracted_at) with a new status: later wins."""
+    stored = _versions([("r", "pending", T), ("s", "pending", T)])
+    batch = _versions([("r", "completed", T), ("s", "pending", T)])
+    plan = merge.plan_upsert(batch, stored.select("id", EXTRACTED_AT), ["id"])
+    assert plan.tied["id"].to_list() == ["r", "s"]
+    plan = merge.changed_ties(plan, stored, ["id"])
+    assert plan.newer["status"].to_list() == ["completed"]
 
 
 def test_rewrite_partition_replaces_updated_rows():

@@ -182,3 +182,15 @@ def test_old_files_without_a_new_column_still_upsert(frame, stored, t0):
     rows = stored(storage, "requests").sort("id")
     assert rows["status"].to_list() == ["completed", "pending"]
     assert rows["_extra"].to_list() == [None, None]
+
+
+def test_same_run_status_change_is_kept(frame, stored):
+    """Two batches of one run (same _extracted_at) moving a request on: the later one wins."""
+    storage = MemoryStorage()
+    write_batch(storage, REQUESTS, frame("requests", [{"id": "r1"}]))
+    done = {"id": "r1", "status": "failed", "finished": True, "success": False}
+    result = write_batch(storage, REQUESTS, frame("requests", [done]))
+    again = write_batch(storage, REQUESTS, frame("requests", [done]))
+    assert result.rows_updated == 1
+    assert (again.rows_written, again.files_added) == (0, 0)
+    assert stored(storage, "requests")["status"].to_list() == ["failed"]
