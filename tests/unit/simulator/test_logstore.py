@@ -150,6 +150,7 @@ def reference_query(
 @settings(max_examples=200, deadline=None)
 @given(
     offsets=st.lists(st.integers(0, 40), min_size=1, max_size=60),
+    late=st.lists(st.integers(0, 40), max_size=10),
     start=st.integers(-5, 45),
     use_cursor=st.booleans(),
     cursor_pick=st.integers(0, 10_000),
@@ -160,6 +161,7 @@ def reference_query(
 )
 def test_query_matches_the_documented_semantics(
     offsets: list[int],
+    late: list[int],
     start: int,
     use_cursor: bool,
     cursor_pick: int,
@@ -168,9 +170,10 @@ def test_query_matches_the_documented_semantics(
     as_of: int,
     keep_mod: int | None,
 ) -> None:
-    """For random dates (many ties), windows, cursors, limits and filters, a query returns
-    exactly what the documented rules say."""
+    """For random dates (many ties, some late logs), windows, cursors, limits and filters, a
+    query returns exactly what the documented rules say."""
     store = make_store([T0 + o * S for o in offsets])
+    store.add([(T0 + o * S, 0, 2, 0) for o in late], created_sec=T0 // S + 41)
     as_of_ns = T0 + as_of * S
     cursor = None
     start_ns = T0 + start * S
