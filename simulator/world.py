@@ -96,16 +96,21 @@ class World:
             store = self.projects[project].logs
             return [store.render(seq) for seq in store.visible_seqs(self.as_of_ns)]
 
-    def truth_requests(self, project: str) -> list[dict[str, Any]]:
-        """Every request ever created in `project` (expired ones too), at its current state."""
+    def truth_requests(self, project: str, *, still_served: bool = False) -> list[dict[str, Any]]:
+        """Every request ever created in `project`, at its current state, oldest first;
+        with `still_served`, only those the API still lists (not expired)."""
         with self.lock:
             proj = self.projects[project]
-            both = [
-                r
-                for kind in ("deployment", "pipeline")
-                for r in proj.requests[kind]
-                if r.created_ms <= self.as_of_ms
-            ]
+            if still_served:
+                both = self.visible_requests(proj, "deployment")
+                both += self.visible_requests(proj, "pipeline")
+            else:
+                both = [
+                    r
+                    for kind in ("deployment", "pipeline")
+                    for r in proj.requests[kind]
+                    if r.created_ms <= self.as_of_ms
+                ]
             both.sort(key=_created_ms)
             return [r.render(self.as_of_ms) for r in both]
 

@@ -100,6 +100,8 @@ async def test_retention_hides_old_requests_but_truth_keeps_them(
     assert min(parse_iso_ns(r["time_created"]) for r in rows) >= parse_iso_ns(cutoff.isoformat())
     truth = world.truth_requests(project)
     assert parse_iso_ns(truth[0]["time_created"]) < parse_iso_ns(cutoff.isoformat())
+    served = world.truth_requests(project, still_served=True)
+    assert [r for r in served if r["deployment"] is not None] == rows
 
 
 @pytest.mark.parametrize(
