@@ -3,7 +3,7 @@
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-from warehouse import Lake, rows_per_table, run_sql
+from warehouse import Lake, LocalStorage, rows_per_table, run_sql
 
 H = dt.timedelta(hours=1)
 
@@ -150,3 +150,18 @@ def test_a_record_refused_twice_shows_once(root, rejects, t0):
     lake.write_rejects(rejects([{"raw": '{"id": null}', "_extracted_at": t0 + H}, {"raw": "[]"}]))
     rows = run_sql(root, "SELECT raw, _extracted_at FROM rejects ORDER BY raw").rows
     assert rows == [("[]", t0), ('{"id": null}', t0)]
+
+
+def test_view_prefers_the_newer_file_on_a_same_run_tie(root, frame, direct):
+    """Mid-rewrite, two versions with one _extracted_at: the view shows the newer file's."""
+    Lake.open(root).write("requests", frame("requests", [{"id": "r1"}]))
+    seen = {}
+
+    def observe(step, key):
+        if step == "delete:before" and key.startswith("requests/") and not seen:
+            seen["raw"] = len(direct(root, "requests", "id"))
+            seen["view"] = run_sql(root, "SELECT status FROM requests").rows
+
+    lake = Lake.open(root, LocalStorage(root, hook=observe))
+    lake.write("requests", frame("requests", [{"id": "r1", "status": "processing"}]))
+    assert seen == {"raw": 2, "view": [("processing",)]}
