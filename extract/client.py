@@ -227,14 +227,24 @@ def _describe(error: BaseException | None) -> str:
 
 @asynccontextmanager
 async def open_client(
-    config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    config: ClientConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[UbiOpsClient]:
-    """A client over a real keep-alive `httpx.AsyncClient`, paced with the process-wide limiters."""
+    """A client over a keep-alive `httpx.AsyncClient`, paced with the process-wide limiters.
+
+    `transport` and `clock` are for tests; with a clock the limiters are the client's own.
+    A client belongs to one event loop; the process-wide limiters are shared across loops.
+    """
     pool = httpx.Limits(
         max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
     )
     timeout = httpx.Timeout(config.read_timeout_s, connect=config.connect_timeout_s)
     async with httpx.AsyncClient(timeout=timeout, limits=pool, transport=transport) as http:
+        if clock is not None:
+            yield UbiOpsClient(http, config, clock=clock)
+            return
         limits = shared_rate_limits(
             config.host, config.rate_per_minute, config.requests_rate_per_minute, config.rate_burst
         )

@@ -78,20 +78,9 @@ def _environment_variables(body: Any) -> list[Record]:
 
 
 def _credit_usage(body: Any) -> list[Record]:
-    """One row per interval: the project total, each deployment, deleted deployments."""
-    if not isinstance(body, dict):
-        return []
-    rows = [{"scope": "project", **item} for item in _rows(body.get("data_project"))]
-    for deployment in _rows(body.get("data_deployments")):
-        who = {
-            "deployment_id": deployment.get("deployment_id"),
-            "deployment_name": deployment.get("deployment_name"),
-        }
-        rows += [{"scope": "deployment", **who, **item} for item in _rows(deployment.get("data"))]
-    # API.md spells this key both ways.
-    deleted = body.get("data_deployments_deleted") or body.get("data_deleted_deployments")
-    rows += [{"scope": "deleted_deployments", **item} for item in _rows(deleted)]
-    return rows
+    """The usage response object as received: transform flattens it (and refuses a broken
+    shape into the rejects), so nothing is dropped here."""
+    return [body] if isinstance(body, dict) else []
 
 
 _SHAPERS = {"environment_variables": _environment_variables, "credit_usage": _credit_usage}

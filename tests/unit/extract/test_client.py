@@ -234,3 +234,16 @@ async def test_post_bodies_are_sent_as_json(make_client):
     client = make_client(handler)
     await client.send(ApiRequest("POST", "/projects/p/logs", body={"limit": 3}))
     assert bodies == [{"limit": 3}]
+
+
+async def test_open_client_builds_a_working_client_over_a_transport(clock):
+    """open_client wires config, transport and clock into a client that sends requests."""
+    from extract import open_client
+
+    transport = httpx.MockTransport(lambda request: ok([{"name": "p"}]))
+    config = ClientConfig(host=HOST, token=SecretStr(TOKEN), rate_per_minute=60, rate_burst=1)
+    async with open_client(config, transport=transport, clock=clock) as client:
+        await client.get("/projects")
+        await client.get("/projects")
+    assert client.stats.calls == 2
+    assert clock.sleeps == [1.0]

@@ -59,15 +59,12 @@ async def test_secret_values_are_never_kept(make_client):
     assert "leaked-by-server" not in repr(tables)
 
 
-async def test_credit_usage_becomes_one_row_per_interval(make_client):
-    """Usage per day is flattened into project, deployment and deleted rows."""
+async def test_credit_usage_is_handed_on_as_the_response_object(make_client):
+    """The usage response goes to transform whole (it flattens and validates the shape)."""
     tables = await fetch_snapshot(make_client(server()), "p")
-    rows = {(r["scope"], r.get("deployment_name"), r["value"]) for r in tables["credit_usage"]}
-    assert rows == {
-        ("project", None, 5),
-        ("deployment", "dep", 3),
-        ("deleted_deployments", None, 2),
-    }
+    [usage] = tables["credit_usage"]
+    assert usage["data_project"][0]["value"] == 5
+    assert usage["data_deployments"][0]["deployment_name"] == "dep"
 
 
 async def test_usage_is_asked_per_day(make_client):
