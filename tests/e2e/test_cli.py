@@ -28,7 +28,7 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
     lake = tmp_path / "lake"
     direct = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert direct > 0
     as_json = cli("sql", "SELECT count(*) AS n FROM logs", "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
@@ -49,7 +49,7 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
         duckdb.sql(
             f"SELECT count(*) - count(DISTINCT id) FROM "
             f"read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         == 0
     )
 
@@ -117,7 +117,7 @@ def test_demo_answers_three_questions(cli, tmp_path):
     assert counts["audit_events"] > 0
     direct = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{warehouse}/logs/**/*.parquet', hive_partitioning=1)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert counts["logs"] == direct
     assert (warehouse / "ubiops.duckdb").exists()
     again = cli("demo", "--warehouse", str(warehouse))

@@ -26,7 +26,7 @@ def _log_rows(lake: Path) -> int:
         return 0
     return duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
 def test_serve_schedules_sync_and_compact_and_a_run_lands_data(cli, tmp_path, poll):
