@@ -1,9 +1,10 @@
 """Writing like a sync does, on real files: exact after re-runs, new and updated records."""
 
 import datetime as dt
+import re
 from concurrent.futures import ThreadPoolExecutor
 
-from warehouse import Lake, LocalStorage, rows_per_table, run_sql
+from warehouse import Lake, LocalStorage, connect, rows_per_table, run_sql
 
 H = dt.timedelta(hours=1)
 
@@ -165,3 +166,17 @@ def test_view_prefers_the_newer_file_on_a_same_run_tie(root, frame, direct):
     lake = Lake.open(root, LocalStorage(root, hook=observe))
     lake.write("requests", frame("requests", [{"id": "r1", "status": "processing"}]))
     assert seen == {"raw": 2, "view": [("processing",)]}
+
+
+def test_day_filter_reads_only_that_days_files(root, frame, t0):
+    """A `day` filter through the deduplicating view still prunes to that day's files."""
+    rows = [{"id": f"{d:024x}", "date": t0 + d * 24 * H} for d in range(5)]
+    Lake.open(root).write("logs", frame("logs", rows))
+    day = (t0 + 2 * 24 * H).date()
+    with connect(root) as con:
+        sql = f"EXPLAIN ANALYZE SELECT count(*) FROM logs WHERE day = DATE '{day}'"
+        plan = con.execute(sql).fetchall()[0][1]
+        assert con.execute(f"SELECT count(*) FROM logs WHERE day = DATE '{day}'").fetchall() == [
+            (1,)
+        ]
+    assert re.search(r"Scanning Files: 1/5\b", plan)
