@@ -13,6 +13,7 @@ import decimal
 import io
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,7 +25,6 @@ from warehouse.errors import QueryRefused
 from warehouse.layout import REJECTS_DIR, is_data_file
 from warehouse.views import comment_statements, ident, sql_string, view_statements
 
-READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 TABLE_VIEWS = [*SCHEMAS, "rejects"]
 
 
@@ -67,14 +67,26 @@ def connect(root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     return con
 
 
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?:ANALYZE\s+)?(?:\([^)]*\)\s*)?(?P<inner>.*)$", re.I | re.S)
+
+
 def check_read_only(sql: str) -> None:
-    """Refuse anything but one SELECT or EXPLAIN statement (COPY could write into the lake)."""
+    """Refuse anything but one SELECT, or EXPLAIN [ANALYZE] of one (COPY could write files).
+
+    EXPLAIN ANALYZE runs its statement, so the statement inside an EXPLAIN is checked too;
+    anything the check cannot read is refused.
+    """
     statements = duckdb.extract_statements(sql)
     if len(statements) != 1:
         raise QueryRefused(f"expected exactly one SQL statement, got {len(statements)}")
     kind = statements[0].type
-    if kind not in READ_STATEMENTS:
-        raise QueryRefused(f"only SELECT and EXPLAIN are allowed, not {kind.name}")
+    if kind == duckdb.StatementType.EXPLAIN:
+        match = _EXPLAIN.match(statements[0].query)
+        inner = duckdb.extract_statements(match.group("inner")) if match else []
+        if len(inner) != 1 or inner[0].type != duckdb.StatementType.SELECT:
+            raise QueryRefused("EXPLAIN is allowed only of a single SELECT")
+    elif kind != duckdb.StatementType.SELECT:
+        raise QueryRefused(f"only SELECT and EXPLAIN SELECT are allowed, not {kind.name}")
 
 
 def _execute(root: Path | str, sql: str) -> QueryResult:

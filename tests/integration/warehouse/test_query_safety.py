@@ -15,11 +15,12 @@ def lake_with_logs(root, frame):
     return root
 
 
-def test_copy_into_the_lake_is_refused(lake_with_logs):
-    """A COPY that would write a file inside the root is refused and writes nothing."""
+@pytest.mark.parametrize("prefix", ["", "EXPLAIN ANALYZE "])
+def test_copy_into_the_lake_is_refused(lake_with_logs, prefix):
+    """A COPY (even wrapped in EXPLAIN ANALYZE, which runs it) is refused, writing nothing."""
     before = sorted(lake_with_logs.rglob("*"))
     with pytest.raises(QueryRefused):
-        run_sql(lake_with_logs, f"COPY (SELECT 1) TO '{lake_with_logs}/logs/x.parquet'")
+        run_sql(lake_with_logs, f"{prefix}COPY (SELECT 1) TO '{lake_with_logs}/logs/x.parquet'")
     assert sorted(lake_with_logs.rglob("*")) == before
 
 

@@ -58,10 +58,19 @@ def test_empty_tables_get_typed_empty_views():
 
 
 @pytest.mark.parametrize(
-    "sql", ["SELECT 1", "explain select 1", "with a as (select 1) select * from a"]
+    "sql",
+    [
+        "SELECT 1",
+        "explain select 1",
+        "EXPLAIN ANALYZE SELECT 1",
+        "EXPLAIN (FORMAT json) SELECT 1",
+        "with a as (select 1) select * from a",
+        "SHOW TABLES",
+        "DESCRIBE logs",
+    ],
 )
 def test_read_statements_pass(sql):
-    """SELECT, WITH ... SELECT and EXPLAIN are allowed."""
+    """SELECT (also WITH, SHOW, DESCRIBE) and EXPLAIN [ANALYZE] of a SELECT are allowed."""
     check_read_only(sql)
 
 
@@ -75,6 +84,10 @@ def test_read_statements_pass(sql):
         "SELECT 1; SELECT 2",
         "INSTALL httpfs",
         "DELETE FROM logs",
+        "EXPLAIN ANALYZE COPY (SELECT 1) TO 'x.csv'",
+        "explain analyze create table t as select 1",
+        "-- note\nEXPLAIN ANALYZE COPY (SELECT 1) TO 'x.csv'",
+        "PRAGMA version",
     ],
 )
 def test_other_statements_are_refused(sql):
