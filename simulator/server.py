@@ -25,6 +25,12 @@ class ServerHandle:
     thread: threading.Thread
 
     @property
+    def app(self) -> ASGIApp:
+        """The served app (e.g. `handle.app.state.stats`)."""
+        app: ASGIApp = self.server.config.app
+        return app
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}{PREFIX}"
 

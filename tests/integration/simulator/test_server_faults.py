@@ -68,6 +68,6 @@ def test_stats_count_calls_over_the_socket(serve_world: Serve, world: World) -> 
             headers=headers(world),
         )
         httpx.get(f"{server.base_url}/projects", headers=headers(world))
-        stats = server.server.config.app.state.stats
+        stats = server.app.state.stats  # type: ignore[attr-defined]
     assert stats.calls["project_requests_list"] == 1
     assert stats.groups == {"requests": 1, "general": 1}
