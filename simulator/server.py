@@ -23,12 +23,7 @@ class ServerHandle:
     port: int
     server: uvicorn.Server
     thread: threading.Thread
-
-    @property
-    def app(self) -> ASGIApp:
-        """The served app (e.g. `handle.app.state.stats`)."""
-        app: ASGIApp = self.server.config.app
-        return app
+    app: ASGIApp  # the served app, e.g. for `handle.app.state.stats`
 
     @property
     def base_url(self) -> str:
@@ -58,7 +53,7 @@ def serve_in_thread(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    handle = ServerHandle(host, sock.getsockname()[1], server, thread)
+    handle = ServerHandle(host, sock.getsockname()[1], server, thread, app)
     try:
         deadline = time.monotonic() + startup_timeout_s
         while not server.started:  # waiting for a thread to come up, not for time to pass
