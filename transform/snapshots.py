@@ -3,7 +3,9 @@
 Most snapshot responses are already a list of objects (users, environment variables, instance
 types, quotas) or one object that is one row (project detail, resource counts), and go
 straight to the generic reader. Credit usage is one object per project holding three lists;
-it is flattened here into one record per (scope, deployment, interval).
+it is flattened here into one record per (scope, deployment, interval). A response whose
+shape cannot be read is refused whole; an interval that cannot be typed is refused as its
+flattened record (the interval's fields plus `scope` and the deployment's id and name).
 """
 
 from __future__ import annotations
