@@ -91,6 +91,23 @@ def normalize_in(batches: list[list[dict[str, Any]]]) -> Callable[[], object]:
     return run
 
 
+def added_fields(logs: list[dict[str, Any]], repeat: int) -> None:
+    """The cost of a field the API adds to every log, which lands in `_extra`."""
+    added: dict[str, object] = {"text": "hook-1", "integer": 3, "nested": {"k": [1, 2]}}
+    print(f"\nOne field added to every log ({len(logs):,} logs, scaled to 1M)\n")
+    print("| added field | CPU s / 1M, pages of 500 | CPU s / 1M, batches of 50,000 |")
+    print("|---|---|---|")
+    scale = 1_000_000 / len(logs)
+    for kind, value in {"none": None, **added}.items():
+        records = logs if value is None else [log | {"new_field": value} for log in logs]
+        cells = []
+        for size in (500, 50_000):
+            batches = [records[i : i + size] for i in range(0, len(records), size)]
+            best = min(cpu_seconds(normalize_in(batches))[0] for _ in range(repeat))
+            cells.append(f"{best * scale:.3f}")
+        print(f"| {kind} | {cells[0]} | {cells[1]} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logs", type=int, default=1_000_000)
@@ -106,6 +123,7 @@ def main() -> None:
         best = min(cpu_seconds(normalize_in(batches)) for _ in range(args.repeat))
         label = f"{size:,}" + (" (one batch)" if size == args.logs else "")
         print(f"| {label} | {len(batches):,} | {best[0] * scale:.3f} | {best[1] * scale:.3f} |")
+    added_fields(logs[:200_000], args.repeat)
     present = {k: pl.String() for k in set().union(*logs)} | {"system": pl.Boolean()}
     pages = [logs[i : i + 500] for i in range(0, len(logs), 500)]
     floor = min(
@@ -114,10 +132,20 @@ def main() -> None:
     )
     texts = [json.dumps(p).encode() for p in pages]
     decode = min(cpu_seconds(lambda: [json.loads(t) for t in texts])[0] for _ in range(2))
+    read = min(
+        cpu_seconds(lambda: [pl.read_json(t, schema=present) for t in texts])[0] for _ in range(2)
+    )
     print("\n| for scale (pages of 500) | CPU s / 1M logs |")
     print("|---|---|")
     print(f"| `pl.from_dicts` alone (the floor of a dict input) | {floor * scale:.3f} |")
     print(f"| `json.loads` of the pages (the extractor's share) | {decode * scale:.3f} |")
+    print(f"| `pl.read_json` of the page bytes, same schema | {read * scale:.3f} |")
+    try:
+        import orjson  # a dependency of prefect, not of this project
+    except ImportError:
+        return
+    fast = min(cpu_seconds(lambda: [orjson.loads(t) for t in texts])[0] for _ in range(2))
+    print(f"| `orjson.loads` of the pages | {fast * scale:.3f} |")
 
 
 if __name__ == "__main__":

@@ -44,18 +44,13 @@ class RawBatch:
     refused: list[tuple[Any, str]]
     """(record as received, reason) for each record that could not be read."""
 
-    @property
-    def has_declared_field(self) -> bool:
-        """Whether some record has a declared field (else `frame` has a placeholder column)."""
-        return self.frame.columns != [_PLACEHOLDER]
-
 
 def _build(specs: Sequence[FieldSpec], records: Sequence[Record], keys: set[str]) -> pl.DataFrame:
     """Raw-typed columns for the declared fields some record has (absent ones are left out)."""
     present = {s.name: s.raw_dtype for s in specs if s.name in keys}
     if present:
         return pl.from_dicts(records, schema=present)
-    # No declared field at all: keep one row per record so each can be refused.
+    # No declared field at all: a placeholder column keeps one row per record.
     return pl.DataFrame({_PLACEHOLDER: pl.Series([None] * len(records), dtype=pl.Null())})
 
 
