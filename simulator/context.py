@@ -14,6 +14,7 @@ from simulator.clock import Clock, to_ns
 from simulator.errors import ApiError
 from simulator.faults import Faults
 from simulator.model import Project
+from simulator.params import shown
 from simulator.stats import SimStats
 from simulator.world import World
 
@@ -56,7 +57,7 @@ class SimContext:
         name = request.path_params["project_name"]
         project = self.world.projects.get(name)
         if project is None:
-            raise ApiError(404, f"Project {name!r} not found")
+            raise ApiError(404, f"Project {shown(name)} not found")
         if project.organization != organization:
             raise ApiError(403, "You do not have permission to perform this action")
         return project

@@ -14,6 +14,12 @@ from simulator.timefmt import parse_iso_ns
 TRUE_WORDS = {"true": True, "1": True, "false": False, "0": False}
 
 
+def shown(value: object, width: int = 40) -> str:
+    """A client value quoted in an error message, cut short: errors echo, they do not mirror."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def query_int(
     params: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
 ) -> int:
@@ -23,14 +29,14 @@ def query_int(
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, f"`{name}` must be an integer, got {raw!r}") from None
+        raise ApiError(400, f"`{name}` must be an integer, got {shown(raw)}") from None
     return check_range(name, value, minimum, maximum)
 
 
 def check_range(name: str, value: int, minimum: int, maximum: int | None) -> int:
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise ApiError(400, f"`{name}` must be {bound}, got {value}")
+        raise ApiError(400, f"`{name}` must be {bound}, got {shown(value)}")
     return value
 
 
@@ -39,7 +45,7 @@ def query_bool(params: Mapping[str, str], name: str) -> bool | None:
     if raw is None or raw == "":
         return None
     if raw.lower() not in TRUE_WORDS:
-        raise ApiError(400, f"`{name}` must be true or false, got {raw!r}")
+        raise ApiError(400, f"`{name}` must be true or false, got {shown(raw)}")
     return TRUE_WORDS[raw.lower()]
 
 
@@ -50,7 +56,7 @@ def query_choice(
     if raw is None or raw == "":
         return default
     if raw not in choices:
-        raise ApiError(400, f"`{name}` must be one of {', '.join(choices)}; got {raw!r}")
+        raise ApiError(400, f"`{name}` must be one of {', '.join(choices)}; got {shown(raw)}")
     return raw
 
 
@@ -61,7 +67,7 @@ def parse_date(name: str, raw: object) -> int:
     try:
         return parse_iso_ns(raw)
     except ValueError:
-        raise ApiError(400, f"`{name}` is not a valid ISO 8601 datetime: {raw!r}") from None
+        raise ApiError(400, f"`{name}` is not a valid ISO 8601 datetime: {shown(raw)}") from None
 
 
 def query_date(params: Mapping[str, str], name: str) -> int | None:

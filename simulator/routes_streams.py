@@ -26,6 +26,7 @@ from simulator.params import (
     query_choice,
     query_date,
     query_int,
+    shown,
 )
 from simulator.timefmt import NS_PER_MS, NS_PER_S
 
@@ -71,7 +72,7 @@ def parse_log_query(body: dict[str, Any], limit_max: int) -> LogQuery:
         raise ApiError(400, "`filters` must be an object")
     unknown = set(filters) - {*NAME_FILTERS, "system", "level"}
     if unknown:
-        raise ApiError(400, f"Unknown log filter(s): {', '.join(sorted(unknown))}")
+        raise ApiError(400, f"Unknown log filter(s): {shown(', '.join(sorted(unknown)), 80)}")
     names = {k: v for k, v in filters.items() if k in NAME_FILTERS and v is not None}
     for key, value in names.items():
         if not isinstance(value, str):

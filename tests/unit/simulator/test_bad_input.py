@@ -225,3 +225,19 @@ def test_malformed_or_mistyped_bodies_are_400(
     response = api.request(method, url, content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert_client_error(response.status_code, response.content)
+
+
+def test_errors_quote_client_values_briefly(api: SyncApi, shared_world: World) -> None:
+    """An error names the bad value but does not mirror a huge one back."""
+    project = shared_world.project_names[0]
+    huge = "9" * 5_000
+    responses = [
+        api.get(
+            f"/projects/{project}/requests", params={"object_type": "deployment", "limit": huge}
+        ),
+        api.get(f"/projects/{'x' * 3_000}"),
+        api.post(f"/projects/{project}/logs", json={"filters": {"k" * 3_000: "v"}}),
+    ]
+    for response in responses:
+        assert 400 <= response.status_code < 500
+        assert len(response.json()["error"]) < 200
