@@ -59,3 +59,18 @@ async def test_object_where_a_list_is_documented_is_refused(make_client):
     with pytest.raises(UnexpectedResponse):
         async for _ in iter_audit_events(client, "p"):
             pass
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1970, 1, 1), timezones=st.just(UTC)),
+    digits=st.integers(0, 9),
+    extra=st.integers(0, 999),
+    suffix=st.sampled_from(["Z", "+00:00", ""]),
+)
+def test_any_fraction_length_parses_to_the_truncated_microsecond(moment, digits, extra, suffix):
+    """0-9 fractional digits with any suffix give the instant cut to whole microseconds."""
+    micro = f"{moment.microsecond:06d}{extra:03d}"[:digits]
+    fraction = f".{micro}" if digits else ""
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + suffix
+    expected = moment.replace(microsecond=int(micro[:6].ljust(6, "0")) if digits else 0)
+    assert parse_api_datetime(text) == expected
