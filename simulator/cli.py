@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Callable
 from typing import Annotated
@@ -47,6 +48,8 @@ def run_server(
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
+    if not ipaddress.ip_address(sock.getsockname()[0]).is_loopback:
+        echo(f"warning: listening on {host}, not loopback: anyone who can reach it gets in")
     echo(f"UbiOps API simulator: projects {', '.join(world.project_names)}")
     echo(f"UBIOPS_API_HOST=http://{url_host}:{bound_port}{PREFIX}")
     # The simulator's token is not a secret: it only opens this local stand-in.

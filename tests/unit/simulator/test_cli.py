@@ -105,3 +105,12 @@ def test_invalid_values_are_usage_errors(served: list[dict[str, Any]], flags: li
     result = CliRunner().invoke(cli.app, ["--port", "0", *flags])
     assert result.exit_code == 2
     assert served == []
+
+
+def test_non_loopback_host_is_warned_about(served: list[dict[str, Any]]) -> None:
+    """Binding all interfaces works but prints a warning; loopback prints none."""
+    wide = CliRunner().invoke(cli.app, ["--host", "0.0.0.0", "--port", "0", "--days", "1"])
+    narrow = CliRunner().invoke(cli.app, ["--port", "0", "--days", "1"])
+    assert wide.exit_code == 0, wide.output
+    assert "warning" in wide.output
+    assert "warning" not in narrow.output
