@@ -94,8 +94,9 @@ def event_view_sql(root: Path, schema: TableSchema, has_files: bool) -> str:
         return _empty_select(columns)
     scan = _hive_scan(f"{root}/{schema.name}/*/*/*.parquet", schema)
     window = ", ".join(ident(k) for k in (*schema.partition_keys, *schema.key))
-    # On a tie the newer file wins: file names sort by creation (a same-run rewrite).
-    newest_first = f"ORDER BY {ident(EXTRACTED_AT)} DESC, filename DESC"
+    # No file-name tie-breaker: it doubles the cost of full scans, and a tie only exists for
+    # the instant a same-run rewrite has both files (then either version shows, once).
+    newest_first = f"ORDER BY {ident(EXTRACTED_AT)} DESC"
     return _select(
         columns, scan, f"QUALIFY row_number() OVER (PARTITION BY {window} {newest_first}) = 1"
     )
