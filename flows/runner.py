@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -145,10 +146,14 @@ async def execute(
     progress: engine.ProgressHook | None = None,
     clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
+    lake_factory: Callable[[Path], Lake] = Lake.open,
 ) -> RunSummary:
     """Hold the lake's writer lock, repair a crashed run's leftovers, sync every (project,
-    stream) and record the summary. LakeBusy if another run holds the lake."""
-    lake = await asyncio.to_thread(Lake.open, settings.warehouse)
+    stream) and record the summary. LakeBusy if another run holds the lake.
+
+    `lake_factory` opens the lake at the warehouse root (tests pass one with a faulty storage).
+    """
+    lake = await asyncio.to_thread(lake_factory, settings.warehouse)
     with lake.lock():
         await asyncio.to_thread(lake.repair)
         return await _execute_locked(
