@@ -96,10 +96,10 @@ def report_run(ledger: dict[str, Any]) -> int:
 
 def run_sync(settings: Settings, *, since: str | None, until: str | None, now: datetime) -> int:
     """`ubiops-etl sync`."""
-    from flows.prefect_flows import sync_flow
-
     _check_window(since, until, now)
     asyncio.run(preflight(settings))
+    from flows.prefect_flows import sync_flow  # Prefect loads only once the inputs are good
+
     params = _flow_params(settings) | {"since": since, "until": until}
     with reporting():
         ledger = asyncio.run(sync_flow(**params, **_tuning(settings)))
@@ -108,10 +108,10 @@ def run_sync(settings: Settings, *, since: str | None, until: str | None, now: d
 
 def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -> int:
     """`ubiops-etl backfill`."""
-    from flows.prefect_flows import backfill_flow
-
     _check_window(since, until, now)
     asyncio.run(preflight(settings))
+    from flows.prefect_flows import backfill_flow
+
     params = _flow_params(settings) | {"since": since, "until": until}
     with reporting():
         ledger = asyncio.run(backfill_flow(**params, **_tuning(settings)))

@@ -94,7 +94,8 @@ async def test_a_lake_held_by_another_run_is_refused_not_corrupted(sim, tmp_path
     lake = Lake.open(tmp_path)
     with lake.lock():
         ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
-    assert ledger["busy"] and not ledger["ok"]
+    assert ledger["busy"]
+    assert not ledger["ok"]
     assert "held by another run" in ledger["error"]
     assert not list(tmp_path.glob("logs/**/*.parquet"))
     assert (await sync_flow(warehouse=str(tmp_path), since="4d"))["ok"]
