@@ -1,0 +1,112 @@
+"""One ubiops-etl backfill in a fresh process, measuring that process only.
+
+    python -m bench.etl_child '{"host": ..., "token": ..., "warehouse": ..., "since": ...,
+                                "until": ..., "concurrency": 8, "rate_per_minute": 100000}'
+
+Runs the Prefect-free core (`flows.runner.execute`, the same code the Prefect flow calls)
+and prints one JSON line: wall seconds, CPU seconds (user + system, all threads) of the run
+alone and of the imports, peak RSS, and the run's summary. With `"profile": "out.html"`
+the run is profiled with pyinstrument.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+T0_WALL = time.perf_counter()
+_u0 = resource.getrusage(resource.RUSAGE_SELF)
+CPU0 = _u0.ru_utime + _u0.ru_stime
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from pydantic import SecretStr  # noqa: E402
+
+from flows import runner  # noqa: E402
+from flows.settings import Settings  # noqa: E402
+
+
+def cpu_now() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    params: dict[str, Any] = json.loads(sys.argv[1])
+    settings = Settings(
+        api_host=params["host"],
+        api_token=SecretStr(params["token"]),
+        warehouse=Path(params["warehouse"]),
+        concurrency=params.get("concurrency", 4),
+        rate_per_minute=params.get("rate_per_minute", 280),
+        **({"streams": tuple(params["streams"])} if params.get("streams") else {}),
+    )
+    since = datetime.fromisoformat(params["since"])
+    until = datetime.fromisoformat(params["until"])
+    logger = logging.getLogger("bench.etl")
+    import_cpu, import_rss = cpu_now() - CPU0, peak_rss_mb()
+    profiler = None
+    if params.get("profile"):
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="enabled")
+        profiler.start()
+    cpu1, wall1 = cpu_now(), time.perf_counter()
+    summary = asyncio.run(
+        runner.execute(
+            settings,
+            kind="backfill",
+            since=since,
+            until=until,
+            now=until,
+            logger=logger,
+        )
+    )
+    wall, cpu = time.perf_counter() - wall1, cpu_now() - cpu1
+    if profiler is not None:
+        profiler.stop()
+        Path(params["profile"]).write_text(profiler.output_html())
+        Path(params["profile"]).with_suffix(".txt").write_text(
+            profiler.output_text(unicode=False, color=False, show_all=False)
+        )
+    streams = [
+        {
+            "project": r.project,
+            "stream": r.stream,
+            "ok": r.ok,
+            "rows_in": r.rows_in,
+            "rows_written": r.rows_written,
+            "rejects": r.rejects,
+            "pages": r.pages,
+            "error": r.error,
+        }
+        for r in summary.results
+    ]
+    out = {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "import_cpu_s": import_cpu,
+        "import_rss_mb": import_rss,
+        "peak_rss_mb": peak_rss_mb(),
+        "ok": summary.ok,
+        "api_calls": summary.api_calls,
+        "retries": summary.retries,
+        "throttled": summary.throttled,
+        "rows_written": summary.rows_written,
+        "streams": streams,
+    }
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
