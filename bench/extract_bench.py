@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import math
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,8 @@ class RunResult:
     logs: int
     unique: int
     seconds: float
+    client_cpu_s: float
+    load_before: float
 
 
 def build_world(target_logs: int) -> World:
@@ -70,6 +73,8 @@ async def run_once(
     )
     ids: set[str] = set()
     delivered = 0
+    load_before = os.getloadavg()[0]
+    cpu_started = time.process_time()
     started = time.perf_counter()
     async with open_client(config) as client:
         since = NOW - timedelta(days=DAYS)
@@ -80,8 +85,9 @@ async def run_once(
             ids.update(r["id"] for r in result_page.records)
         calls = client.stats.calls
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     label = "sequential" if concurrency == 1 else f"{concurrency} windows at once"
-    return RunResult(label, concurrency, calls, delivered, len(ids), seconds)
+    return RunResult(label, concurrency, calls, delivered, len(ids), seconds, cpu, load_before)
 
 
 def report(n_logs: int, page: int, latency: float, results: list[RunResult], where: str) -> str:
@@ -92,14 +98,16 @@ def report(n_logs: int, page: int, latency: float, results: list[RunResult], whe
         f"simulator in {where}",
         f"minimum calls (ceil(N/page) + one per window): {minimum:,}",
         "",
-        "| run | API calls | calls / minimum | per 1,000,000 logs | delivered (unique) | wall s |",
-        "|---|---|---|---|---|---|",
+        "| run | API calls | calls / minimum | per 1,000,000 logs | delivered (unique) | wall s "
+        "| client CPU s | load avg before |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_million = r.calls * 1_000_000 / n_logs
         lines.append(
             f"| {r.label} | {r.calls:,} | {r.calls / minimum:.3f} | {per_million:,.0f} | "
-            f"{r.logs:,} ({r.unique:,}) | {r.seconds:.1f} |"
+            f"{r.logs:,} ({r.unique:,}) | {r.seconds:.1f} | {r.client_cpu_s:.1f} | "
+            f"{r.load_before:.1f} |"
         )
     sequential = next(r for r in results if r.concurrency == 1)
     for r in results:
