@@ -1,0 +1,562 @@
+"""Shared machinery of the reliability suite: an in-process simulator on a real socket that can
+go dark and come back, the CLI as a killable subprocess, and checks of the lake against the
+simulator's ground truth (read straight from the Parquet files with DuckDB)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from simulator import Faults, World, WorldSpec, create_app, generate_world, serve_in_thread
+
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "ubiops-etl")
+ENTRY = str(Path(__file__).with_name("chaos_entry.py"))
+SOAK = os.environ.get("UBIOPS_ETL_SOAK", "") not in ("", "0", "false")
+TRACEBACK = "Traceback (most recent call last)"
+
+
+# -- the simulator's side -------------------------------------------------------------------
+
+
+class WallClock:
+    """The simulator's clock: real time while runs go on, frozen for the final comparison.
+
+    Real time keeps the API's "now" next to the ETL's (late logs fall inside its lookback),
+    and lets requests progress between and during runs.
+    """
+
+    def __init__(self) -> None:
+        self._frozen: datetime | None = None
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._frozen or datetime.now(UTC)
+
+    def freeze(self) -> datetime:
+        """Stop time here: the world changes no more, so its truth is final."""
+        with self._lock:
+            self._frozen = self._frozen or datetime.now(UTC)
+            return self._frozen
+
+
+class ShortResets:
+    """ASGI wrapper: a 429 keeps its `x-ratelimit-reset`/`Retry-After` headers, capped at
+    `cap` seconds (the simulator says "until the end of the minute", up to 60 s, which
+    the client honours; the suite cannot wait minutes)."""
+
+    def __init__(self, app: ASGIApp, cap: int = 1) -> None:
+        self.app = app
+        self.cap = cap
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def capped(message: Message) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 429:
+                headers = []
+                for key, value in message.get("headers", []):
+                    wait = value
+                    if key.lower() in (b"x-ratelimit-reset", b"retry-after"):
+                        wait = str(min(int(value), self.cap)).encode()
+                    headers.append((key, wait))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, capped)
+
+
+Wrapper = Callable[[ASGIApp], ASGIApp]
+
+
+class SimServer:
+    """The simulator (same world object as the test) on a loopback port that can be taken
+    down (connections refused) and brought back on the same port."""
+
+    def __init__(self, world: World, app: Any, clock: WallClock, wrap: Wrapper | None) -> None:
+        self.world = world
+        self.app = app
+        self.clock = clock
+        self.served: ASGIApp = ShortResets(wrap(app) if wrap else app)
+        self.port = 0
+        self._stack: contextlib.ExitStack | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v2.1"
+
+    @property
+    def token(self) -> str:
+        return self.world.token
+
+    @property
+    def up(self) -> bool:
+        return self._stack is not None
+
+    def start(self) -> None:
+        stack = contextlib.ExitStack()
+        handle = stack.enter_context(serve_in_thread(self.served, port=self.port))
+        self.port = handle.port
+        self._stack = stack
+
+    def stop(self) -> None:
+        """Close the listening socket: new connections are refused until `start`."""
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def set_faults(self, faults: Faults) -> None:
+        self.app.state.sim.faults = faults
+
+    @property
+    def faults(self) -> Faults:
+        faults: Faults = self.app.state.sim.faults
+        return faults
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        snapshot: dict[str, dict[str, int]] = self.app.state.stats.snapshot()
+        return snapshot
+
+
+@contextlib.contextmanager
+def running_sim(
+    spec: WorldSpec, faults: Faults | None = None, wrap: Wrapper | None = None
+) -> Iterator[SimServer]:
+    """A live simulator of `spec` on real time, served until the block ends."""
+    clock = WallClock()
+    world = generate_world(spec, now=clock.now())
+    app = create_app(world, clock=clock, faults=faults or Faults(), live=True)
+    server = SimServer(world, app, clock, wrap)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# -- the ETL's side -------------------------------------------------------------------------
+
+
+def clean_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The parent environment without any UBIOPS_/PREFECT_ variable of the developer."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UBIOPS_", "PREFECT_"))}
+    env.update(base or {})
+    return env
+
+
+@dataclass
+class RunResult:
+    """One CLI run: exit code (-9 when SIGKILLed), output, how long it took."""
+
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    killed: bool = False
+    kill_reason: str = ""
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def last_error_line(self) -> str:
+        lines = [ln for ln in self.stderr.splitlines() if ln.startswith("error:")]
+        return lines[-1] if lines else ""
+
+
+@dataclass
+class Etl:
+    """Runs `ubiops-etl` (through the chaos entry, which can SIGKILL itself at a storage step)."""
+
+    env: dict[str, str]
+    warehouse: Path
+
+    def command(self, *args: str, entry: bool = True) -> list[str]:
+        return [sys.executable, ENTRY, *args] if entry else [CLI, *args]
+
+    def run(self, *args: str, timeout: float = 300, **extra_env: str) -> RunResult:
+        """Run to completion."""
+        return self.spawn(*args, **extra_env).wait(timeout)
+
+    def spawn(self, *args: str, **extra_env: str) -> Proc:
+        env = {**self.env, **extra_env}
+        started = time.monotonic()
+        popen = subprocess.Popen(
+            self.command(*args),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return Proc(args, popen, started)
+
+
+@dataclass
+class Proc:
+    """A running CLI subprocess; output is drained by threads so pipes never fill."""
+
+    args: tuple[str, ...]
+    popen: subprocess.Popen[str]
+    started: float
+    killed_because: str = ""
+    _out: list[str] = field(default_factory=list)
+    _err: list[str] = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for stream, sink in ((self.popen.stdout, self._out), (self.popen.stderr, self._err)):
+            thread = threading.Thread(target=_drain, args=(stream, sink), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self, reason: str) -> bool:
+        """SIGKILL it (if still running); True if the signal was delivered."""
+        if not self.alive():
+            return False
+        try:
+            os.kill(self.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        self.killed_because = reason
+        return True
+
+    def wait(self, timeout: float = 300) -> RunResult:
+        try:
+            code = self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+            raise
+        for thread in self._threads:
+            thread.join(timeout=10)
+        killed = code == -signal.SIGKILL
+        return RunResult(
+            self.args,
+            code,
+            "".join(self._out),
+            "".join(self._err),
+            time.monotonic() - self.started,
+            killed,
+            self.killed_because or ("self-kill at a storage step" if killed else ""),
+        )
+
+
+def _drain(stream: Any, sink: list[str]) -> None:
+    for line in iter(stream.readline, ""):
+        sink.append(line)
+    stream.close()
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout_s: float, every_s: float = 0.05) -> bool:
+    """Poll an external process for a condition with a deadline; False if it never held."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
+
+
+# -- the lake against the truth ---------------------------------------------------------------
+
+TABLE_OF_KIND = {"logs": "logs", "requests": "requests", "audit_events": "audit_events"}
+
+
+def read_table(root: Path, table: str, columns: str = "*") -> list[dict[str, Any]]:
+    """Every row of `table` straight from its Parquet files (hive partitions), as dicts."""
+    files = list((root / table).glob("**/*.parquet"))
+    if not files:
+        return []
+    glob = f"{root}/{table}/**/*.parquet"
+    rel = duckdb.sql(f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true)")
+    names = rel.columns
+    return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+
+def read_rejects(root: Path) -> list[dict[str, Any]]:
+    """Every rejected record (table, project, reason, raw) from `_rejects/`."""
+    files = list((root / "_rejects").glob("**/*.parquet"))
+    if not files:
+        return []
+    rel = duckdb.sql(
+        f"SELECT * FROM read_parquet('{root}/_rejects/**/*.parquet', hive_partitioning = false)"
+    )
+    names = rel.columns
+    return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+
+def _parse(text: str) -> datetime:
+    """An API datetime (6 or 9 fractional digits, Z or +00:00) at microsecond precision."""
+    match = re.match(r"(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text)
+    if match is None:
+        raise ValueError(text)
+    frac = (match.group(2) or "0")[:6].ljust(6, "0")
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    return datetime.fromisoformat(f"{match.group(1)}.{frac}{zone}").astimezone(UTC)
+
+
+def broken_fingerprint(kind: str, record: dict[str, Any]) -> str:
+    """How a record served without its id is recognised in `_rejects` (its other fields)."""
+    body = {k: v for k, v in record.items() if k != "id"}
+    if kind == "requests":  # its status may have moved on since it was rejected
+        body = {k: body.get(k) for k in ("time_created", "deployment", "pipeline", "version")}
+    return json.dumps(body, sort_keys=True, default=str)
+
+
+@dataclass
+class Verdict:
+    """Lake versus truth for one (project, table)."""
+
+    table: str
+    project: str
+    expected_rows: int = 0
+    rows: int = 0
+    rejected_expected: int = 0
+    rejected_found: int = 0
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    rejects_missing: list[str] = field(default_factory=list)
+    row_ids: set[str] = field(default_factory=set)
+    unreachable: int = 0
+    """Requests that expired from the API before any run could see them (not a loss)."""
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.lost or self.duplicated or self.wrong or self.unexpected or self.rejects_missing
+        )
+
+    def describe(self) -> str:
+        parts = [f"{self.table}/{self.project}: {self.rows} rows of {self.expected_rows}"]
+        for name in ("lost", "duplicated", "wrong", "unexpected", "rejects_missing"):
+            items = getattr(self, name)
+            if items:
+                parts.append(f"{name}={len(items)} e.g. {items[:3]}")
+        return "; ".join(parts)
+
+
+def _served_split(
+    records: list[dict[str, Any]], faults: Faults
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """(intact by id, broken-with-id by id, broken-without-id): corruption kinds 0-3 make a
+    record untypable; kind 4 only adds unknown fields, which the table keeps in `_extra`."""
+    intact: dict[str, dict[str, Any]] = {}
+    broken: dict[str, dict[str, Any]] = {}
+    anonymous: list[dict[str, Any]] = []
+    for record in records:
+        how = faults.corruption(record["id"])
+        if how is None or how == 4:
+            intact[record["id"]] = record
+        elif how == 3:
+            anonymous.append(record)
+        else:
+            broken[record["id"]] = record
+    return intact, broken, anonymous
+
+
+def _check_rejects(
+    verdict: Verdict,
+    kind: str,
+    broken: dict[str, dict[str, Any]],
+    anonymous: list[dict[str, Any]],
+    rejects: list[dict[str, Any]],
+) -> None:
+    raws = [json.loads(r["raw"]) for r in rejects]
+    ids = {raw.get("id") for raw in raws if isinstance(raw, dict)}
+    prints = {broken_fingerprint(kind, raw) for raw in raws if "id" not in raw}
+    verdict.rejected_expected = len(broken) + len(anonymous)
+    missing = [i for i in broken if i not in ids]
+    missing += [
+        f"no-id record of {r.get('date') or r.get('time_created')}"
+        for r in anonymous
+        if broken_fingerprint(kind, r) not in prints
+    ]
+    verdict.rejected_found = verdict.rejected_expected - len(missing)
+    verdict.rejects_missing += missing
+    # Rows + rejects = records served: a rejected record must not also be a table row.
+    verdict.unexpected += [i for i in broken if i in verdict.row_ids]
+
+
+def check_logs(root: Path, world: World, project: str, faults: Faults) -> Verdict:
+    """Every log once, text byte-exact, date exact; broken ones in `_rejects` instead."""
+    verdict = Verdict("logs", project)
+    truth = world.truth_logs(project)
+    intact, broken, anonymous = _served_split(truth, faults)
+    rows = [
+        r
+        for r in read_table(root, "logs", "id, date, log, level, project")
+        if r["project"] == project
+    ]
+    _compare_ids(verdict, intact, rows)
+    for row in rows:
+        want = intact.get(row["id"])
+        if want is None:
+            continue
+        if row["log"] != want["log"]:
+            verdict.wrong.append(f"{row['id']}: log text differs")
+        elif row["date"] != _parse(want["date"]):
+            verdict.wrong.append(f"{row['id']}: date {row['date']} != {want['date']}")
+    rejects = [r for r in read_rejects(root) if r["table"] == "logs" and r["project"] == project]
+    _check_rejects(verdict, "logs", broken, anonymous, rejects)
+    return verdict
+
+
+def check_requests(root: Path, world: World, project: str, faults: Faults) -> Verdict:
+    """Every request the API still serves once, at its current state; nothing invented."""
+    verdict = Verdict("requests", project)
+    served = world.truth_requests(project, still_served=True)
+    ever = {r["id"]: r for r in world.truth_requests(project)}
+    intact, broken, anonymous = _served_split(served, faults)
+    rows = [
+        r
+        for r in read_table(root, "requests", "id, status, time_completed, project")
+        if r["project"] == project
+    ]
+    _compare_ids(verdict, intact, rows, allowed=set(ever))
+    for row in rows:
+        want = intact.get(row["id"])
+        if want is not None and row["status"] != want["status"]:
+            verdict.wrong.append(f"{row['id']}: status {row['status']} != {want['status']}")
+    seen = {r["id"] for r in rows}
+    verdict.unreachable = sum(1 for i in ever if i not in seen and i not in intact)
+    rejects = [
+        r for r in read_rejects(root) if r["table"] == "requests" and r["project"] == project
+    ]
+    _check_rejects(verdict, "requests", broken, anonymous, rejects)
+    return verdict
+
+
+def check_audit(root: Path, world: World, project: str, faults: Faults) -> Verdict:
+    """Every audit event once; broken ones in `_rejects`."""
+    verdict = Verdict("audit_events", project)
+    intact, broken, anonymous = _served_split(world.truth_audit_events(project), faults)
+    rows = [r for r in read_table(root, "audit_events", "id, project") if r["project"] == project]
+    _compare_ids(verdict, intact, rows)
+    rejects = [
+        r for r in read_rejects(root) if r["table"] == "audit_events" and r["project"] == project
+    ]
+    _check_rejects(verdict, "audit_events", broken, anonymous, rejects)
+    return verdict
+
+
+def _compare_ids(
+    verdict: Verdict,
+    intact: dict[str, dict[str, Any]],
+    rows: list[dict[str, Any]],
+    allowed: set[str] | None = None,
+) -> None:
+    counts = Counter(r["id"] for r in rows)
+    verdict.row_ids = set(counts)
+    verdict.expected_rows = len(intact)
+    verdict.rows = len(rows)
+    verdict.lost = [i for i in intact if counts[i] == 0]
+    verdict.duplicated = [i for i, n in counts.items() if n > 1]
+    permitted = allowed if allowed is not None else set(intact)
+    verdict.unexpected = [i for i in counts if i not in permitted]
+
+
+def check_lake(root: Path, world: World, faults: Faults) -> list[Verdict]:
+    """Every event table of every visible project against the truth."""
+    verdicts = []
+    for project in world.project_names:
+        verdicts.append(check_logs(root, world, project, faults))
+        verdicts.append(check_requests(root, world, project, faults))
+        verdicts.append(check_audit(root, world, project, faults))
+    return verdicts
+
+
+def assert_exact(verdicts: list[Verdict]) -> None:
+    bad = [v.describe() for v in verdicts if not v.ok]
+    assert not bad, "lake differs from the truth:\n" + "\n".join(bad)
+
+
+def snapshot_rows(root: Path, table: str) -> Counter[str]:
+    """Rows per project of a snapshot table (replace semantics: the newest file only)."""
+    return Counter(r["project"] for r in read_table(root, table, "project"))
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+def texts_of(path: Path) -> Iterator[str]:
+    """What a file says: every cell of a Parquet file (decompressed), the raw bytes otherwise."""
+    if path.suffix == ".parquet":
+        try:
+            table = pq.read_table(path)
+        except Exception:  # a torn or temp file: fall back to its bytes
+            yield path.read_bytes().decode("utf-8", "replace")
+            return
+        yield json.dumps(table.to_pylist(), default=str, ensure_ascii=False)
+        return
+    yield path.read_bytes().decode("utf-8", "replace")
+
+
+def leaks_in_tree(root: Path, needles: list[str]) -> list[str]:
+    """Files under `root` that contain one of `needles` (name and which needle)."""
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for text in texts_of(path):
+            for needle in needles:
+                if needle in text:
+                    found.append(f"{path.relative_to(root)} contains {needle[:4]}...")
+    return found
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """What the suite did and found; written to bench/reliability.md at the end."""
+
+    faults: Counter[str] = field(default_factory=Counter)
+    kills: Counter[str] = field(default_factory=Counter)
+    bad_inputs: Counter[str] = field(default_factory=Counter)
+    runs: int = 0
+    records_checked: int = 0
+    records_lost: int = 0
+    records_duplicated: int = 0
+    records_wrong: int = 0
+    secrets_leaked: int = 0
+    secret_places_checked: int = 0
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def add_sim(self, stats: dict[str, dict[str, int]]) -> None:
+        self.faults.update(stats.get("faults", {}))
+
+    def add_verdicts(self, verdicts: list[Verdict]) -> None:
+        for v in verdicts:
+            self.records_checked += v.expected_rows + v.rejected_expected
+            self.records_lost += len(v.lost) + len(v.rejects_missing)
+            self.records_duplicated += len(v.duplicated)
+            self.records_wrong += len(v.wrong) + len(v.unexpected)
+
+
+def faults_without(faults: Faults, **changes: Any) -> Faults:
+    return replace(faults, **changes)
