@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from extract.client import UbiOpsClient
-from extract.errors import PermissionDenied
+from extract.errors import NotFound, PermissionDenied
 from extract.paging import Record
 from extract.projects import validate_project_name
 from extract.timeutil import format_api_datetime
@@ -37,7 +37,11 @@ async def fetch_snapshot(
     usage_since: datetime | None = None,
     usage_until: datetime | None = None,
 ) -> dict[str, list[Record]]:
-    """Raw rows per snapshot table. A table the token may not read (403) is left out."""
+    """Raw rows per snapshot table.
+
+    A table the token may not read (403), or whose endpoint this server lacks (404), is left
+    out and logged; a 404 for the project itself raises `NotFound`.
+    """
     base = f"/projects/{validate_project_name(project)}"
     usage_params: dict[str, str | int] = {"interval": "day"}
     if usage_since and usage_until:
@@ -55,8 +59,11 @@ async def fetch_snapshot(
     bodies = await asyncio.gather(*calls.values(), return_exceptions=True)
     tables: dict[str, list[Record]] = {}
     for table, body in zip(calls, bodies, strict=True):
-        if isinstance(body, PermissionDenied):
-            log.warning("snapshot of %s: no permission for %s; left out", project, table)
+        optional = isinstance(body, PermissionDenied) or (
+            isinstance(body, NotFound) and table != "projects"
+        )
+        if optional:
+            log.warning("snapshot of %s: %s left out (%s)", project, table, body)
             continue
         if isinstance(body, BaseException):
             raise body

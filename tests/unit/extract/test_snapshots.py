@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from extract import SNAPSHOT_TABLES, fetch_snapshot
+from extract import SNAPSHOT_TABLES, NotFound, fetch_snapshot
 
 USAGE = {
     "interval": "day",
@@ -32,11 +33,13 @@ BODIES = {
 }
 
 
-def server(forbidden: frozenset[str] = frozenset()):
+def server(forbidden: frozenset[str] = frozenset(), missing: frozenset[str] = frozenset()):
     def handle(request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v2.1")
         if path in forbidden:
             return httpx.Response(403, json={"error": "no"})
+        if path in missing:
+            return httpx.Response(404, json={"error": "not here"})
         return httpx.Response(200, json=BODIES[path])
 
     return handle
@@ -87,3 +90,14 @@ async def test_forbidden_table_is_left_out(make_client):
     assert "quotas" not in tables
     assert "users" not in tables
     assert "project_users" in tables
+
+
+async def test_missing_sub_resource_is_left_out_but_a_missing_project_raises(make_client):
+    """A 404 on one table's endpoint drops that table; a 404 on the project itself raises."""
+    tables = await fetch_snapshot(
+        make_client(server(missing=frozenset({"/projects/p/usage"}))), "p"
+    )
+    assert "credit_usage" not in tables
+    assert "projects" in tables
+    with pytest.raises(NotFound):
+        await fetch_snapshot(make_client(server(missing=frozenset({"/projects/p"}))), "p")
