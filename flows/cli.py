@@ -221,9 +221,9 @@ def serve(
 
 
 def _mount_simulator() -> None:
-    from simulator.cli import app as simulator_app
+    from simulator.cli import simulator as simulator_command
 
-    app.add_typer(simulator_app, name="simulator", help="Run the UbiOps API simulator.")
+    app.command("simulator")(simulator_command)
 
 
 _mount_simulator()

@@ -163,43 +163,83 @@ async def sync_requests(
     """Both object types: re-read from the oldest unfinished request, upsert by id."""
     state = ctx.lake.state.load(project, "requests") or {}
     result = StreamResult(project, "requests", windows_total=len(OBJECT_TYPES))
-    floor = ctx.now - ctx.settings.request_retention
     covered: list[datetime] = []
     object_types: tuple[ObjectType, ...] = ("deployment", "pipeline")
     for object_type in object_types:
-        sub: dict[str, Any] = dict(state.get(object_type, {}))
-        start = request_start(sub, since=since, settings=ctx.settings, now=ctx.now)
-        resume_raw = sub.get("partial")
-        resume = None
-        if resume_raw and resume_raw.get("start") == start.isoformat():
-            resume = RequestCursor.from_json(resume_raw["cursor"])
-        sink = ctx.sink("requests", project, object_type)
-        unfinished: datetime | None = None
+        covered.append(
+            await _sync_request_type(ctx, project, object_type, state, since, until, result)
+        )
+        result.windows_done += 1
+        ctx.progress(result)
+    result.covered_until = min(covered)
+    return result
+
+
+async def _sync_request_type(
+    ctx: RunContext,
+    project: str,
+    object_type: ObjectType,
+    state: dict[str, Any],
+    since: datetime | None,
+    until: datetime,
+    result: StreamResult,
+) -> datetime:
+    """One object type: [start, until) in keyset pages, committing a resumable cursor per
+    batch; returns the new high-water mark."""
+    sub: dict[str, Any] = dict(state.get(object_type, {}))
+    start = request_start(sub, since=since, settings=ctx.settings, now=ctx.now)
+    resume = RequestCursor.from_json(sub["partial"]) if sub.get("partial") else None
+    plan = plan_request_windows(start, until, resume)
+    sink = ctx.sink("requests", project, object_type)
+    unfinished: datetime | None = None
+
+    async def commit(payload: dict[str, Any]) -> None:
+        state[object_type] = payload
+        await asyncio.to_thread(ctx.lake.state.commit, project, "requests", state)
+
+    for window_start, window_end, cursor in plan:
         async for page in iter_requests(
-            ctx.client, project, object_type, start, until, resume=resume
+            ctx.client, project, object_type, window_start, window_end, resume=cursor
         ):
             result.pages += 1
             sink.add(page.records)
             unfinished = _oldest_unfinished(page.records, unfinished)
             if sink.full:
                 _account(result, await sink.flush())
-                sub["partial"] = {"start": start.isoformat(), "cursor": page.cursor.to_json()}
-                state[object_type] = sub
-                await asyncio.to_thread(ctx.lake.state.commit, project, "requests", state)
-        _account(result, await sink.flush())
-        high = max(until, _parse(sub["covered_until"])) if sub.get("covered_until") else until
-        if unfinished is not None:
-            unfinished = max(unfinished, floor)
-        state[object_type] = {
+                await commit({**sub, "partial": page.cursor.to_json()})
+    _account(result, await sink.flush())
+    previous = _parse(sub["unfinished_since"]) if sub.get("unfinished_since") else None
+    if previous is not None and previous >= until:  # outside this run's range: still pending
+        unfinished = min(unfinished or previous, previous)
+    if unfinished is not None:
+        unfinished = max(unfinished, ctx.now - ctx.settings.request_retention)
+    high = max(until, _parse(sub["covered_until"])) if sub.get("covered_until") else until
+    await commit(
+        {
             "covered_until": high.isoformat(),
             "unfinished_since": unfinished.isoformat() if unfinished else None,
         }
-        await asyncio.to_thread(ctx.lake.state.commit, project, "requests", state)
-        covered.append(high)
-        result.windows_done += 1
-        ctx.progress(result)
-    result.covered_until = min(covered) if covered else None
-    return result
+    )
+    return high
+
+
+RequestWindow = tuple[datetime, datetime, "RequestCursor | None"]
+
+
+def plan_request_windows(
+    start: datetime, until: datetime, resume: RequestCursor | None
+) -> list[RequestWindow]:
+    """[start, until) as windows to page: a crashed run's cursor finishes its own window
+    (from where it stopped), and the parts of the range around it are read fresh."""
+    plan: list[RequestWindow] = []
+    if resume is not None and resume.window_end > start and resume.window_start < until:
+        if start < resume.window_start:
+            plan.append((start, resume.window_start, None))
+        plan.append((resume.window_start, resume.window_end, resume))
+        start = resume.window_end
+    if start < until:
+        plan.append((start, until, None))
+    return plan
 
 
 def request_start(
