@@ -1,6 +1,18 @@
 """The Parquet lake: layout, atomic writes, merge, compaction, state and DuckDB views.
 
-Flows use `Lake.open(root)` to write and `warehouse.query` (re-exported here) to read.
+Writing (flows)::
+
+    lake = Lake.open(root)                    # creates the layout, repairs a crashed run
+    with lake.lock():                         # one writing process at a time (LakeBusy)
+        result = lake.write("logs", frame)    # frame: exactly SCHEMAS["logs"].polars_schema
+        lake.write_rejects(rejects)           # REJECTS_SCHEMA
+        lake.state.commit(project, "logs", {...})   # only after the write returned
+        lake.ledger.append(summary)
+        lake.compact()
+
+Reading: `run_sql(root, sql)` (one SELECT, confined to the lake), `connect(root)` for a
+DuckDB connection with the views and marts, `rows_per_table(root)`, `build_bi_database(root)`.
+Fault injection for tests lives in `warehouse.testing`.
 """
 
 from warehouse.compact import CompactReport
