@@ -3,7 +3,9 @@
 Offsets inside a fixed window shift when requests are created or expire while paging, and
 a server may return fewer rows than `limit`. So each page starts at the newest
 `time_created` delivered so far (`start_date` is inclusive) and drops the ids already
-delivered at exactly that instant; only an empty page (or one past the window) ends it.
+delivered at exactly that instant. A short page is no proof of the end: paging stops at an
+empty page, a page past the window, or a page holding only the boundary's known ties and
+shorter than the longest page the server has sent.
 Windows are half-open `[start, end)` on `time_created`.
 """
 
@@ -69,6 +71,8 @@ class RequestPaginator:
     limit: int = 50
     last_page_size: int | None = None
     skip: int | None = None
+    # The longest page the server has returned in this window (it may clamp `limit`).
+    largest_page: int = 0
     # Fingerprints of broken records (no usable id or time_created) delivered in this window.
     broken_seen: frozenset[str] = frozenset()
 
@@ -124,13 +128,17 @@ class RequestPaginator:
                 if created != boundary:
                     boundary, ties = created, []
                 ties.append(request_id)
-        done = not body or past_window
         moved = (boundary, len(ties)) != (cursor.boundary, len(cursor.boundary_ids))
+        # Only the boundary's own ties came back, fewer than the server has shown it sends
+        # per page: nothing follows them. (A short page that brought news proves nothing.)
+        only_known_ties = not fresh and 0 < len(body) < self.largest_page
+        done = not body or past_window or only_known_ties
         next_cursor = replace(cursor, boundary=boundary, boundary_ids=tuple(ties), done=done)
         state = replace(
             self,
             cursor=next_cursor,
             last_page_size=len(body),
+            largest_page=max(self.largest_page, len(body)),
             skip=None if moved else self._offset() + len(body),
             broken_seen=self.broken_seen | broken,
         )

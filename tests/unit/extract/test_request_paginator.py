@@ -132,3 +132,30 @@ def test_expiry_among_skipped_ties_does_not_shift_an_unseen_one_away(request_api
     counts = Counter(r["id"] for r in first + rest)
     assert all(counts[rid] == 1 for _, _, rid in api.rows)
     assert max(counts.values()) == 1
+
+
+def test_a_page_of_only_known_ties_ends_the_window_without_an_empty_call(request_api):
+    """Once the server has shown full pages, a short page with nothing new ends paging."""
+    api = request_api([T0 + n * MS for n in range(120)], server_max=50)
+    sizes = []
+    page = api.page
+
+    def recording(params):
+        body = page(params)
+        sizes.append(len(body))
+        return body
+
+    api.page = recording
+    delivered, state = drain(RequestPaginator("p", window(), limit=50), api)
+    assert len(delivered) == 120
+    assert state.cursor.done
+    assert 0 not in sizes
+
+
+def test_a_short_page_with_news_does_not_end_the_window(request_api):
+    """A page shorter than asked that still brought new requests is followed by another."""
+    api = request_api([T0 + n * MS for n in range(7)], server_max=50)
+    paginator = RequestPaginator("p", window(), limit=50)
+    state, fresh = paginator.advance(api.page(dict(paginator.request().params)))
+    assert len(fresh) == 7
+    assert not state.cursor.done
