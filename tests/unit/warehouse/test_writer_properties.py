@@ -82,20 +82,28 @@ crash_points = st.lists(st.integers(0, 12), min_size=6, max_size=6)
 @SETTINGS
 @given(batches=batches, crashes=crash_points)
 def test_crashes_between_batches_never_duplicate(frame, stored, batches, crashes):
-    """Crashing a batch at any step, repairing and re-writing it keeps every request once."""
+    """Crashing a batch at any step, repairing and re-writing it keeps every record once."""
     hook = CrashAt()
     storage = MemoryStorage(hook)
     for batch, crash_at in zip(batches, crashes, strict=False):
-        rows = frame("requests", [_request(n, d, v) for n, d, v in batch])
-        hook.steps.clear()
-        hook.at = crash_at
-        try:
-            write_batch(storage, REQUESTS, rows)
-        except SimulatedCrash:
+        writes = [
+            (LOGS, frame("logs", [_log(n, d) for n, d, _ in batch])),
+            (REQUESTS, frame("requests", [_request(n, d, v) for n, d, v in batch])),
+        ]
+        for schema, rows in writes:
+            hook.steps.clear()
+            hook.at = crash_at
+            try:
+                write_batch(storage, schema, rows)
+            except SimulatedCrash:
+                hook.at = 0
+                repair(storage)
+                write_batch(storage, schema, rows)
             hook.at = 0
-            repair(storage)
-            write_batch(storage, REQUESTS, rows)
-        hook.at = 0
+    logs = stored(storage, "logs")
+    assert sorted(logs["id"].to_list()) == sorted(
+        {_log(n, 0)["id"] for b in batches for n, _, _ in b}
+    )
     got = stored(storage, "requests")
     latest: dict[str, int] = {}
     for batch in batches:
