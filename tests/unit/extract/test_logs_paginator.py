@@ -183,3 +183,12 @@ def test_log_bodies_use_only_fields_of_the_official_client_model():
     for body in (by_date, by_id):
         assert set(body) <= set(fields)
         assert all(isinstance(value, python_types[fields[key]]) for key, value in body.items())
+
+
+def test_thousands_of_logs_sharing_one_timestamp_page_through_by_id(log_api):
+    """3,000 logs with one date page through the id cursor, each delivered once."""
+    logs = [(T0 + timedelta(hours=3), f"{n:024x}") for n in range(3000)]
+    api = log_api(logs, server_max=500)
+    delivered = page_range(api, T0, T0 + DAY, 500)
+    assert Counter(r["id"] for r in delivered) == Counter(i for _, i in logs)
+    assert api.calls <= -(-3000 // 499) + 1
