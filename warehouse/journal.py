@@ -71,11 +71,12 @@ class Transaction:
         try:
             for key, data in self.adds.items():
                 self.storage.write_atomic(key, data)
+            self.storage.write_atomic(self.key, self._entry("committed"))
         except Exception:
             # A disk-full or permission error: undo now; a real crash is undone by repair.
             _roll_back(self.storage, sorted(self.adds), self.key)
             raise
-        self.storage.write_atomic(self.key, self._entry("committed"))
+        # From here the change has happened; if a delete fails, repair rolls forward.
         _roll_forward(self.storage, sorted(self.removes), self.key)
 
 

@@ -96,3 +96,30 @@ def test_empty_transaction_writes_nothing():
     storage = MemoryStorage()
     Transaction(storage, kind="noop").commit()
     assert storage.files == {}
+
+
+class _FailSecondJournalWrite(StepRecorder):
+    """Disk full when the journal entry is rewritten as committed."""
+
+    def on_step(self, number, step, key):
+        journal_writes = [s for s in self.steps if s == ("write:temp", key)]
+        if key.startswith(JOURNAL_DIR) and step == "write:temp" and len(journal_writes) == 2:
+            raise OSError(errno.ENOSPC, "disk full", key)
+
+
+def test_failed_commit_mark_rolls_back_immediately():
+    """If marking the change committed fails, it is undone at once: old files, no entry."""
+    storage = _seeded(_FailSecondJournalWrite())
+    with pytest.raises(OSError):
+        _change(storage).commit()
+    assert set(storage.files) == OLD
+
+
+def test_failed_delete_after_commit_is_rolled_forward_by_repair():
+    """A delete that fails after the commit mark leaves work that repair finishes."""
+    storage = _seeded(FailWith(step="delete:before", prefix="t/old"))
+    with pytest.raises(OSError):
+        _change(storage).commit()
+    report = repair(storage)
+    assert len(report.rolled_forward) == 1
+    assert set(storage.files) == NEW
