@@ -90,7 +90,7 @@ def compact_partition(
 def compact_table(
     storage: Storage, schema: TableSchema, target_file_mb: float = DEFAULT_TARGET_MB
 ) -> CompactReport:
-    """Compact every partition of an event table that has more files than its size needs."""
+    """Compact every partition of an event table holding two or more small files."""
     if schema.day_from is None:
         return CompactReport()  # a snapshot is one file per project, replaced each run
     target_bytes = max(1, int(target_file_mb * 1024 * 1024))
