@@ -247,3 +247,25 @@ async def test_open_client_builds_a_working_client_over_a_transport(clock):
         await client.get("/projects")
     assert client.stats.calls == 2
     assert clock.sleeps == [1.0]
+
+
+async def test_in_flight_requests_never_exceed_max_concurrency(make_client):
+    """However many callers, at most max_concurrency requests are in flight at once."""
+    import asyncio
+
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(5):  # yield to the other callers while "on the wire"
+            await asyncio.sleep(0)
+        in_flight -= 1
+        return ok([])
+
+    client = make_client(handler, max_concurrency=3, rate_per_minute=1e9)
+    await asyncio.gather(*(client.get("/projects") for _ in range(20)))
+    assert peak == 3
+    assert client.stats.calls == 20
