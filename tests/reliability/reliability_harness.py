@@ -191,15 +191,18 @@ class Etl:
     def command(self, *args: str, entry: bool = True) -> list[str]:
         return [sys.executable, ENTRY, *args] if entry else [CLI, *args]
 
-    def run(self, *args: str, timeout: float = 300, **extra_env: str) -> RunResult:
+    def run(
+        self, *args: str, timeout: float = 300, entry: bool = True, **extra_env: str
+    ) -> RunResult:
         """Run to completion."""
-        return self.spawn(*args, **extra_env).wait(timeout)
+        return self.spawn(*args, entry=entry, **extra_env).wait(timeout)
 
-    def spawn(self, *args: str, **extra_env: str) -> Proc:
+    def spawn(self, *args: str, entry: bool = True, **extra_env: str) -> Proc:
+        """Start `ubiops-etl *args` (through the chaos entry unless `entry` is False)."""
         env = {**self.env, **extra_env}
         started = time.monotonic()
         popen = subprocess.Popen(
-            self.command(*args),
+            self.command(*args, entry=entry),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
