@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from extract import (
     OBJECT_TYPES,
+    LogCursor,
     fetch_snapshot,
     iter_audit_events,
     iter_logs,
@@ -134,8 +135,6 @@ async def test_resuming_from_committed_cursors_after_a_crash_is_exact(
             done.add(page.window)
         if len(delivered) > 4000:
             break  # the crash: later pages of every window are lost
-    from extract import LogCursor
-
     resume = [LogCursor.from_json(c) for c in committed.values()]
     async for page in iter_logs(client, project, since, until, resume, page_size=150):
         delivered += page.records
