@@ -504,6 +504,49 @@ def snapshot_rows(root: Path, table: str) -> Counter[str]:
     return Counter(r["project"] for r in read_table(root, table, "project"))
 
 
+def covered_but_missing(root: Path, sim: SimServer) -> list[str]:
+    """Records inside a committed cursor's range that the lake does not hold."""
+    missing: list[str] = []
+    logs = {r["id"] for r in read_table(root, "logs", "id")}
+    requests = {r["id"] for r in read_table(root, "requests", "id")}
+    audits = {r["id"] for r in read_table(root, "audit_events", "id")}
+    for project in sim.world.project_names:
+        state = read_state(root, project, "logs")
+        for start, end in [
+            (datetime.fromisoformat(a), datetime.fromisoformat(b))
+            for a, b in state.get("completed", [])
+        ]:
+            missing += [
+                f"log {r['id']}"
+                for r in sim.world.truth_logs(project)
+                if start <= _parse(r["date"]) < end and r["id"] not in logs
+            ]
+        for object_type, sub in read_state(root, project, "requests").items():
+            if not isinstance(sub, dict) or not sub.get("covered_until"):
+                continue
+            until = datetime.fromisoformat(sub["covered_until"])
+            missing += [
+                f"request {r['id']}"
+                for r in sim.world.truth_requests(project, still_served=True)
+                if _parse(r["time_created"]) < until
+                and r["id"] not in requests
+                and (r.get("deployment") if object_type == "deployment" else r.get("pipeline"))
+            ]
+        if read_state(root, project, "audit_events").get("cursor"):
+            missing += [
+                f"audit {r['id']}"
+                for r in sim.world.truth_audit_events(project)
+                if r["id"] not in audits
+            ]
+    return missing
+
+
+def read_state(root: Path, project: str, stream: str) -> dict[str, Any]:
+    """The committed cursor document of (project, stream), {} before the first commit."""
+    path = root / "_state" / "streams" / project / f"{stream}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 # -- secrets ---------------------------------------------------------------------------------
 
 

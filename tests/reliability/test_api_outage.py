@@ -11,22 +11,17 @@ Protections checked:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import replace
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from reliability_harness import (
     TRACEBACK,
     Figures,
     SimServer,
-    _parse,
     assert_exact,
     check_lake,
-    read_table,
+    covered_but_missing,
     running_sim,
     wait_for,
 )
@@ -66,48 +61,6 @@ def test_short_outage_is_retried_and_the_run_finishes(make_etl, figures: Figures
         verdicts = check_lake(etl.warehouse, sim.world, sim.faults)
         figures.add_verdicts(verdicts)
         assert_exact(verdicts)
-
-
-def covered_but_missing(root: Path, sim: SimServer) -> list[str]:
-    """Records inside a committed cursor's range that the lake does not hold."""
-    missing: list[str] = []
-    logs = {r["id"] for r in read_table(root, "logs", "id")}
-    requests = {r["id"] for r in read_table(root, "requests", "id")}
-    audits = {r["id"] for r in read_table(root, "audit_events", "id")}
-    for project in sim.world.project_names:
-        state = _state(root, project, "logs")
-        for start, end in [
-            (datetime.fromisoformat(a), datetime.fromisoformat(b))
-            for a, b in state.get("completed", [])
-        ]:
-            missing += [
-                f"log {r['id']}"
-                for r in sim.world.truth_logs(project)
-                if start <= _parse(r["date"]) < end and r["id"] not in logs
-            ]
-        for object_type, sub in _state(root, project, "requests").items():
-            if not isinstance(sub, dict) or not sub.get("covered_until"):
-                continue
-            until = datetime.fromisoformat(sub["covered_until"])
-            missing += [
-                f"request {r['id']}"
-                for r in sim.world.truth_requests(project, still_served=True)
-                if _parse(r["time_created"]) < until
-                and r["id"] not in requests
-                and (r.get("deployment") if object_type == "deployment" else r.get("pipeline"))
-            ]
-        if _state(root, project, "audit_events").get("cursor"):
-            missing += [
-                f"audit {r['id']}"
-                for r in sim.world.truth_audit_events(project)
-                if r["id"] not in audits
-            ]
-    return missing
-
-
-def _state(root: Path, project: str, stream: str) -> dict[str, Any]:
-    path = root / "_state" / "streams" / project / f"{stream}.json"
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def test_long_outage_fails_cleanly_without_advancing_state(make_etl, figures: Figures, seed: int):
