@@ -22,9 +22,9 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 
 from flows import runner
-from flows.engine import RunContext
 from flows.progress import RunProgress, current_progress
 from flows.settings import Settings
+from flows.streams import RunContext
 from flows.summary import RunSummary, StreamResult
 from flows.timeparse import parse_instant
 from warehouse import Lake, LakeBusy

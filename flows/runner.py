@@ -28,7 +28,7 @@ from extract import (
     validate_project_name,
 )
 from extract.errors import ExtractError, InvalidProjectName
-from flows import engine
+from flows import streams
 from flows.errors import UsageError
 from flows.settings import Settings
 from flows.summary import RunSummary, StreamResult
@@ -83,7 +83,7 @@ def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfi
 
 
 async def run_stream(
-    ctx: engine.RunContext,
+    ctx: streams.RunContext,
     project: str,
     stream: str,
     since: datetime | None,
@@ -93,12 +93,14 @@ async def run_stream(
     """Sync one (project, stream); its failure becomes a failed result, not a failed run."""
     try:
         if stream == "logs":
-            return await engine.sync_logs(ctx, project, since=since, until=until, backfill=backfill)
+            return await streams.sync_logs(
+                ctx, project, since=since, until=until, backfill=backfill
+            )
         if stream == "requests":
-            return await engine.sync_requests(ctx, project, since=since, until=until)
+            return await streams.sync_requests(ctx, project, since=since, until=until)
         if stream == "audit_events":
-            return await engine.sync_audit(ctx, project)
-        return await engine.sync_snapshots(ctx, project)
+            return await streams.sync_audit(ctx, project)
+        return await streams.sync_snapshots(ctx, project)
     except AuthError:
         raise  # the token is wrong for every project: stop the whole run
     except (ExtractError, WarehouseError, OSError) as exc:
@@ -143,7 +145,7 @@ async def execute(
     now: datetime,
     logger: logging.Logger | logging.LoggerAdapter[Any],
     runner: StreamRunner = run_stream,
-    progress: engine.ProgressHook | None = None,
+    progress: streams.ProgressHook | None = None,
     clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
     lake_factory: Callable[[Path], Lake] = Lake.open,
@@ -181,7 +183,7 @@ async def _execute_locked(
     now: datetime,
     logger: logging.Logger | logging.LoggerAdapter[Any],
     runner: StreamRunner,
-    progress: engine.ProgressHook | None,
+    progress: streams.ProgressHook | None,
     clock: Clock | None,
     client_factory: Callable[[ClientConfig], Any],
 ) -> RunSummary:
@@ -192,7 +194,7 @@ async def _execute_locked(
             projects, summary.skipped_projects = await resolve_projects(client, settings.projects)
             for name, why in summary.skipped_projects.items():
                 logger.warning("skipping project %r: %s", name, why)
-            ctx = engine.RunContext(client, lake, settings, now, logger)
+            ctx = streams.RunContext(client, lake, settings, now, logger)
             ctx.checkpoint_windows = backfill
             if progress is not None:
                 ctx.progress = progress

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from extract import RequestCursor
 from flows import intervals
-from flows.engine import plan_log_spans, plan_request_windows, request_start
+from flows.streams import plan_log_spans, plan_request_windows, request_start
 from flows.settings import Settings
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

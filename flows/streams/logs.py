@@ -1,0 +1,96 @@
+"""Logs: completed intervals plus the cursor of every window in progress."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from extract import LogCursor, iter_logs
+from flows import intervals
+from flows.settings import Settings
+from flows.streams.context import WINDOW, RunContext, account
+from flows.summary import StreamResult
+
+
+def plan_log_spans(
+    state: dict[str, Any],
+    *,
+    since: datetime | None,
+    until: datetime,
+    settings: Settings,
+    now: datetime,
+    backfill: bool,
+) -> list[intervals.Interval]:
+    """Spans still to fetch: gaps in the asked range, plus the lookback re-read on a sync."""
+    done = intervals.from_json(state.get("completed", []))
+    high = intervals.covered_until(done)
+    if backfill:
+        if since is None:
+            raise ValueError("a backfill needs a start")
+        todo = intervals.subtract((since, until), done)
+    else:
+        start = since or (high - settings.lookback if high else now - settings.initial_history)
+        todo = intervals.subtract((start, until), done)
+        if high is not None and high - settings.lookback < until:
+            todo.append((max(start, high - settings.lookback), until))
+    return intervals.merge(todo)
+
+
+async def sync_logs(
+    ctx: RunContext, project: str, *, since: datetime | None, until: datetime, backfill: bool
+) -> StreamResult:
+    """Page the planned log windows (concurrently inside extract), write, checkpoint.
+
+    State is the completed intervals plus the cursor of every window in progress, so a
+    resumed run re-reads at most one batch per window and never a finished window.
+    """
+    state = ctx.lake.state.load(project, "logs") or {}
+    spans = plan_log_spans(
+        state, since=since, until=until, settings=ctx.settings, now=ctx.now, backfill=backfill
+    )
+    done = intervals.from_json(state.get("completed", []))
+    partial = {k: LogCursor.from_json(v) for k, v in state.get("partial", {}).items()}
+    result = StreamResult(project, "logs")
+    result.windows_total = sum(len(intervals.split(span, WINDOW)) for span in spans)
+    sink = ctx.sink("logs", project)
+    pending: dict[str, LogCursor] = {}
+
+    async def flush_and_commit() -> None:
+        account(result, await sink.flush())
+        for key, cursor in pending.items():
+            if cursor.done:
+                done.append((cursor.window_start, cursor.window_end))
+                partial.pop(key, None)
+                result.windows_done += 1
+            else:
+                partial[key] = cursor
+        done[:] = intervals.merge(done)
+        pending.clear()
+        payload = {
+            "completed": intervals.to_json(done),
+            "partial": {k: c.to_json() for k, c in partial.items()},
+        }
+        await asyncio.to_thread(ctx.lake.state.commit, project, "logs", payload)
+        ctx.progress(result)
+
+    for span in spans:
+        resume = [c for c in partial.values() if c.window_start < span[1]]
+        async for page in iter_logs(
+            ctx.client,
+            project,
+            span[0],
+            span[1],
+            resume=resume,
+            page_size=ctx.settings.page_size,
+            concurrency=ctx.settings.concurrency,
+        ):
+            result.pages += 1
+            sink.add(page.records)
+            pending[page.cursor.window_start.isoformat()] = page.cursor
+            if sink.full or (page.window_done and ctx.checkpoint_windows):
+                await flush_and_commit()
+    if pending or sink.buffered:
+        await flush_and_commit()
+    result.covered_until = intervals.covered_until(done)
+    return result

@@ -1,0 +1,124 @@
+"""Requests: per object type, a high-water mark and the oldest request still unfinished."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from extract import ObjectType, RequestCursor, iter_requests
+from flows.settings import Settings
+from flows.streams.context import RunContext, account, parse_time
+from flows.summary import StreamResult
+from transform.schemas import OBJECT_TYPES
+
+
+async def sync_requests(
+    ctx: RunContext, project: str, *, since: datetime | None, until: datetime
+) -> StreamResult:
+    """Both object types: re-read from the oldest unfinished request, upsert by id."""
+    state = ctx.lake.state.load(project, "requests") or {}
+    result = StreamResult(project, "requests", windows_total=len(OBJECT_TYPES))
+    covered: list[datetime] = []
+    object_types: tuple[ObjectType, ...] = ("deployment", "pipeline")
+    for object_type in object_types:
+        covered.append(
+            await _sync_request_type(ctx, project, object_type, state, since, until, result)
+        )
+        result.windows_done += 1
+        ctx.progress(result)
+    result.covered_until = min(covered)
+    return result
+
+
+async def _sync_request_type(
+    ctx: RunContext,
+    project: str,
+    object_type: ObjectType,
+    state: dict[str, Any],
+    since: datetime | None,
+    until: datetime,
+    result: StreamResult,
+) -> datetime:
+    """One object type: [start, until) in keyset pages, committing a resumable cursor per
+    batch; returns the new high-water mark."""
+    sub: dict[str, Any] = dict(state.get(object_type, {}))
+    start = request_start(sub, since=since, settings=ctx.settings, now=ctx.now)
+    resume = RequestCursor.from_json(sub["partial"]) if sub.get("partial") else None
+    plan = plan_request_windows(start, until, resume)
+    sink = ctx.sink("requests", project, object_type)
+    unfinished: datetime | None = None
+
+    async def commit(payload: dict[str, Any]) -> None:
+        state[object_type] = payload
+        await asyncio.to_thread(ctx.lake.state.commit, project, "requests", state)
+
+    for window_start, window_end, cursor in plan:
+        async for page in iter_requests(
+            ctx.client, project, object_type, window_start, window_end, resume=cursor
+        ):
+            result.pages += 1
+            sink.add(page.records)
+            unfinished = _oldest_unfinished(page.records, unfinished)
+            if sink.full:
+                account(result, await sink.flush())
+                await commit({**sub, "partial": page.cursor.to_json()})
+    account(result, await sink.flush())
+    previous = parse_time(sub["unfinished_since"]) if sub.get("unfinished_since") else None
+    if previous is not None and previous >= until:  # outside this run's range: still pending
+        unfinished = min(unfinished or previous, previous)
+    if unfinished is not None:
+        unfinished = max(unfinished, ctx.now - ctx.settings.request_retention)
+    high = max(until, parse_time(sub["covered_until"])) if sub.get("covered_until") else until
+    await commit(
+        {
+            "covered_until": high.isoformat(),
+            "unfinished_since": unfinished.isoformat() if unfinished else None,
+        }
+    )
+    return high
+
+
+RequestWindow = tuple[datetime, datetime, "RequestCursor | None"]
+
+
+def plan_request_windows(
+    start: datetime, until: datetime, resume: RequestCursor | None
+) -> list[RequestWindow]:
+    """[start, until) as windows to page: a crashed run's cursor finishes its own window
+    (from where it stopped), and the parts of the range around it are read fresh."""
+    plan: list[RequestWindow] = []
+    if resume is not None and resume.window_end > start and resume.window_start < until:
+        if start < resume.window_start:
+            plan.append((start, resume.window_start, None))
+        plan.append((resume.window_start, resume.window_end, resume))
+        start = resume.window_end
+    if start < until:
+        plan.append((start, until, None))
+    return plan
+
+
+def request_start(
+    sub: dict[str, Any], *, since: datetime | None, settings: Settings, now: datetime
+) -> datetime:
+    """Where to start: `since`, else the cursor minus the lookback (else the initial history),
+    and never after the oldest request that was still unfinished last time."""
+    covered = parse_time(sub["covered_until"]) if sub.get("covered_until") else None
+    base = since or (covered - settings.lookback if covered else now - settings.initial_history)
+    unfinished = parse_time(sub["unfinished_since"]) if sub.get("unfinished_since") else None
+    return min(base, unfinished) if unfinished else base
+
+
+def _oldest_unfinished(records: list[dict[str, Any]], current: datetime | None) -> datetime | None:
+    for record in records:
+        if record.get("status") in ("completed", "failed", "cancelled"):
+            continue
+        created = record.get("time_created")
+        if not isinstance(created, str):
+            continue
+        try:
+            moment = parse_time(created)
+        except ValueError:
+            continue
+        current = moment if current is None or moment < current else current
+    return current
