@@ -58,6 +58,70 @@ class WallClock:
             return self._frozen
 
 
+class _RelayedSend:
+    """A replacement `send` that still exposes the server's transport the way uvicorn's own
+    bound `send` does, so the simulator's dropped-connection fault can still abort the
+    socket through a wrapper (it looks for `send.__self__.transport`)."""
+
+    def __init__(self, original: Send, relay: Callable[[Message], Any]) -> None:
+        self.transport = getattr(getattr(original, "__self__", None), "transport", None)
+        self._relay = relay
+
+    async def send(self, message: Message) -> None:
+        await self._relay(message)
+
+
+BodyRewrite = Callable[[Scope, int, bytes], tuple[int, bytes] | None]
+
+
+class Rewrite:
+    """ASGI wrapper around the simulator: rename paths before it routes them, and rewrite
+    whole response bodies (`body(scope, status, data)` returns a new status and body)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        body: BodyRewrite | None = None,
+        path: Callable[[str], str] | None = None,
+    ) -> None:
+        self.app = app
+        self.body = body
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.path is not None and (new := self.path(scope["path"])) != scope["path"]:
+            scope = {**scope, "path": new, "raw_path": new.encode()}
+        if self.body is None:
+            await self.app(scope, receive, send)
+            return
+        rewrite = self.body
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            status, data = start["status"], b"".join(chunks)
+            status, data = rewrite(scope, status, data) or (status, data)
+            headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+            headers.append((b"content-length", str(len(data)).encode()))
+            await send({**start, "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": data})
+
+        await self.app(scope, receive, _RelayedSend(send, capture).send)
+
+
 class ShortResets:
     """ASGI wrapper: a 429 keeps its `x-ratelimit-reset`/`Retry-After` headers, capped at
     `cap` seconds (the simulator says "until the end of the minute", up to 60 s, which
@@ -79,7 +143,7 @@ class ShortResets:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, capped)
+        await self.app(scope, receive, _RelayedSend(send, capped).send)
 
 
 Wrapper = Callable[[ASGIApp], ASGIApp]
