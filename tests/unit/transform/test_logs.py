@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import polars as pl
 import pytest
@@ -178,3 +178,18 @@ def test_extra_keeps_fields_with_odd_names(run, log):
     result = run("logs", [log(0, **odd)])
     decoded = json.loads(result.rows["_extra"].item())
     assert decoded == {"": 1, 'say "hi"': "x", "naïve😀": [True]}
+
+
+def test_explicit_null_is_the_same_as_a_missing_field(run, log, rejects):
+    """A required field sent as JSON null is refused like one that was not sent at all."""
+    page = [log(0, id=None), log(1, date=None), log(2, log=None)]
+    reasons = ["id: missing", "date: missing", "log: missing"]
+    expected = rejects("logs", list(zip(page, reasons, strict=True)))
+    assert_frame_equal(run("logs", page).rejects, expected)
+
+
+def test_extraction_time_in_another_zone_is_stored_as_utc(run, log):
+    """An aware extraction time in any zone is stored as the same instant in UTC."""
+    amsterdam = datetime(2024, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    stored = run("logs", [log(0)], extracted_at=amsterdam).rows["_extracted_at"].item()
+    assert stored == datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
