@@ -43,7 +43,7 @@ def _install_batch_rows() -> None:
     rows = os.environ.get("RELIABILITY_BATCH_ROWS")
     if not rows:
         return
-    from flows.engine import RunContext
+    from flows.streams import RunContext
 
     original = RunContext.__init__
 

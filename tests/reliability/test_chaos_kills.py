@@ -5,7 +5,7 @@ Parquet files, must equal the simulator's ground truth.
 Protections this checks (each was removed locally to see this test fail, see the report):
 - the journal + repair (warehouse/journal.py): a kill between a transaction's files leaves
   orphan or half-replaced files; without repair the raw files hold duplicates;
-- state committed only after the data (flows/engine.py): committing first loses the window
+- state committed only after the data (flows/streams/): committing first loses the window
   a kill interrupts;
 - dedupe by id (warehouse/writer.py `_stage_dedupe`): every re-read after a kill re-writes
   the uncommitted tail, so removing it duplicates records;

@@ -5,7 +5,7 @@ Protections checked:
 - the journal's rollback on an ordinary error and LocalStorage's temp cleanup
   (warehouse/journal.py `Transaction.commit`, warehouse/storage.py `write_atomic`): without
   them a failed write leaves orphan Parquet files or temp files in the lake;
-- state committed only after its data (flows/engine.py): a failed write must leave the
+- state committed only after its data (flows/streams/): a failed write must leave the
   stream's cursor where it was;
 - dedupe by id on the re-run (warehouse/writer.py): when the state commit is what fails, the
   data is already there and the next run writes it again.
