@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import duckdb
 from rich.table import Table
 
 from extract import open_client
@@ -144,7 +145,12 @@ def run_query(settings: Settings, query: str, *, fmt: str) -> int:
             f"no warehouse at {settings.warehouse}; run `ubiops-etl sync` first "
             "or point --warehouse / UBIOPS_ETL_WAREHOUSE at one"
         )
-    result = run_sql(settings.warehouse, query)
+    try:
+        result = run_sql(settings.warehouse, query)
+    except duckdb.Error as exc:
+        # A mistake in the SQL, or a file outside the lake it may not read: one line, exit 2.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"query failed: {first}") from None
     console.out.print(formatters[fmt](result), markup=False, highlight=False)
     return EXIT_OK
 
