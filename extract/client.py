@@ -138,7 +138,7 @@ class UbiOpsClient:
                 with attempt:
                     return await self._attempt(request, group)
         except RetryError as exhausted:
-            raise self._unavailable(exhausted.last_attempt.attempt_number, exhausted) from None
+            raise self._unavailable(request, exhausted) from None
         raise ExtractError("unreachable: tenacity ended without an outcome")  # pragma: no cover
 
     async def _attempt(self, request: ApiRequest, group: EndpointGroup) -> Any:
@@ -200,12 +200,14 @@ class UbiOpsClient:
             wait,
         )
 
-    def _unavailable(self, attempts: int, exhausted: RetryError) -> ApiUnavailable:
+    def _unavailable(self, request: ApiRequest, exhausted: RetryError) -> ApiUnavailable:
+        attempts = exhausted.last_attempt.attempt_number
         error = exhausted.last_attempt.exception()
         status = error.status if isinstance(error, RetryableFailure) else None
         return ApiUnavailable(
-            f"{self.config.host} did not answer usefully after {attempts} attempts "
-            f"(last: {self._scrub(_describe(error))}); try again later or lower the rate",
+            f"{self.config.host} did not answer {request.method} {request.path} usefully "
+            f"after {attempts} attempts (last: {self._scrub(_describe(error))}); "
+            "try again later or lower the rate",
             attempts=attempts,
             last_status=status,
         )
@@ -220,9 +222,13 @@ class UbiOpsClient:
 
 
 def _describe(error: BaseException | None) -> str:
+    """One line about a failed attempt: our own reason as is, an httpx error with its type."""
     if error is None:
         return "no error"
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, RetryableFailure):
+        return str(error)
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 @asynccontextmanager

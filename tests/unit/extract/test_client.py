@@ -162,6 +162,8 @@ async def test_exhausted_retries_name_host_attempts_and_status(make_client, cloc
     assert raised.value.attempts == 3
     assert raised.value.last_status == 502
     assert HOST in str(raised.value)
+    assert "GET /projects" in str(raised.value)
+    assert "502" in str(raised.value)
     assert clock.sleeps == [0.0, 0.0]
 
 
