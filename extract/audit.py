@@ -4,6 +4,9 @@ The list is newest first with offset paging and no date filter, so the only incr
 strategy is to scan from the newest event down to the ones already held. New events shift
 offsets during the scan; records at or above the scan's frontier (the oldest date delivered
 so far) were seen already and are dropped, so a shift repeats records but never skips one.
+The scan ends at the first event older than the boundary, at an empty page, or at a page
+that brought nothing new and is shorter than the longest page the server has sent (events
+added meanwhile pushed already-seen ones into the tail: chasing them would never end).
 The boundary moves to the scan's newest event only when the scan is complete: committing it
 earlier would make a crash mid-scan skip the older part for good.
 """
