@@ -27,12 +27,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, one repeat")
     parser.add_argument("--only", default="1,3,6,7,8", help="scenarios to run (1 runs 1,2,4,5)")
     parser.add_argument("--out", type=Path, default=None, help="results file (default by mode)")
-    parser.add_argument("--concurrency", default="4,8", help="ETL concurrencies of scenario 1")
+    parser.add_argument("--concurrency", default="8", help="ETL concurrencies of scenario 1")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="update the existing results.json with the scenarios run, re-render results.md",
+    )
     args = parser.parse_args()
     scale = scenarios.QUICK if args.quick else scenarios.FULL
     only = {int(x) for x in args.only.split(",") if x}
     work = scenarios.workdir()
+    name = "results-quick" if args.quick else "results"
+    out = args.out or HERE / f"{name}.md"
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    if args.merge and out.with_suffix(".json").exists():
+        results = json.loads(out.with_suffix(".json").read_text())
+        results.setdefault("machine_of_merged_runs", []).append(machine())
     try:
         if only & {1, 2, 4, 5}:
             print("scenario 1/2/4/5: latency-bound backfill", flush=True)
@@ -55,10 +65,11 @@ def main() -> None:
         if 8 in only:
             print("scenario 8: ubiops-etl demo", flush=True)
             results["demo"] = scenarios_lake.demo(work, repeats=1 if args.quick else 3)
+        if 9 in only:
+            print("before/after: normalising per page vs in chunks (flows/sink.py)", flush=True)
+            results["sink_ab"] = scenarios.sink_ab(scale, work, repeats=1 if args.quick else 2)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    name = "results-quick" if args.quick else "results"
-    out = args.out or HERE / f"{name}.md"
     out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     out.write_text(report.render(results))
     print(f"wrote {out}")

@@ -54,6 +54,16 @@ def main() -> None:
     since = datetime.fromisoformat(params["since"])
     until = datetime.fromisoformat(params["until"])
     logger = logging.getLogger("bench.etl")
+    if params.get("normalize_rows"):
+        # A/B switch for the before/after of the Sink's chunked normalisation (1 = per page).
+        import functools
+
+        import flows.streams.context as stream_context
+        from flows.sink import Sink
+
+        stream_context.Sink = functools.partial(  # type: ignore[misc]
+            Sink, normalize_rows=params["normalize_rows"]
+        )
     import_cpu, import_rss = cpu_now() - CPU0, peak_rss_mb()
     profiler = None
     if params.get("profile"):

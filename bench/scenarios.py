@@ -47,7 +47,15 @@ def _calls_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, i
     return {op: a.get(op, 0) - b.get(op, 0) for op in a if a.get(op, 0) - b.get(op, 0)}
 
 
-def etl_run(sim: Sim, lake: Path, *, concurrency: int, rate: int, profile: str = "") -> Any:
+def etl_run(
+    sim: Sim,
+    lake: Path,
+    *,
+    concurrency: int,
+    rate: int,
+    profile: str = "",
+    normalize_rows: int = 0,
+) -> Any:
     """One backfill of the simulator's whole range into a fresh lake, in a child process."""
     shutil.rmtree(lake, ignore_errors=True)
     before = sim.stats()
@@ -60,6 +68,7 @@ def etl_run(sim: Sim, lake: Path, *, concurrency: int, rate: int, profile: str =
         "concurrency": concurrency,
         "rate_per_minute": rate,
         "profile": profile,
+        "normalize_rows": normalize_rows,
     }
     started = time.time()
     result = run_child("bench.etl_child", params)
@@ -254,7 +263,16 @@ def _rate_figures(rate: int, result: dict[str, Any]) -> dict[str, Any]:
     wall = result["wall_s"]
     bound_group = max(by_group, key=lambda g: by_group[g])
     floor_s = by_group[bound_group] / 300 * 60
+    times = sorted(c[0] for c in calls if c[2] == bound_group)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    # Calls per minute while the busiest group was paging (first to last call).
+    steady = (len(times) - 1) / span * 60 if span > 0 else 0.0
+    all_times = sorted(c[0] for c in calls)
     return {
+        "steady_per_min": steady,
+        "steady_share": steady / 300,
+        "first_call_s": all_times[0] - started if all_times else 0.0,
+        "after_last_call_s": started + result["process_wall_s"] - all_times[-1] if calls else 0.0,
         "client_rate": rate,
         "wall_s": wall,
         "calls_by_group": by_group,
@@ -275,3 +293,27 @@ def workdir() -> Path:
 
 def now_utc() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def sink_ab(scale: Scale, work: Path, repeats: int) -> dict[str, Any]:
+    """Before/after of normalising pages in chunks (flows/sink.py): CPU of the same backfill
+    with per-page normalisation (the old behaviour) and with the default, alternating."""
+    per_day = scale.logs / scale.days / YIELD_30D
+    spec = {
+        "seed": 11,
+        "projects": 1,
+        "days": scale.days,
+        "backfill_days": scale.days,
+        "logs_per_day": per_day,
+        "requests_per_day": scale.requests_per_day,
+        "latency_s": 0.02,
+    }
+    runs: dict[str, list[dict[str, float]]] = {"per page": [], "chunks of 5,000": []}
+    with simulator(**spec) as sim:
+        n_logs = next(iter(sim.info["truth"].values()))["logs"]
+        for _ in range(repeats):
+            for label, rows in (("per page", 1), ("chunks of 5,000", 0)):
+                r = etl_run(sim, work / "lake-ab", concurrency=8, rate=100_000, normalize_rows=rows)
+                runs[label].append({"cpu_s": r["cpu_s"], "wall_s": r["wall_s"]})
+                print(f"  {label}: {r['cpu_s']:.2f} CPU s, {r['wall_s']:.1f} s", flush=True)
+    return {"n_logs": n_logs, "runs": runs}
