@@ -42,7 +42,7 @@ from reliability_harness import (
 from simulator import Faults, WorldSpec
 from warehouse.query import connect
 
-KILLS = 100 if SOAK else 20
+KILLS = int(os.environ.get("UBIOPS_ETL_RELIABILITY_KILLS", "100" if SOAK else "20"))
 SPEC = WorldSpec(
     projects=3 if SOAK else 2,
     days=3 if SOAK else 1.5,
