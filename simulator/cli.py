@@ -68,39 +68,93 @@ app = typer.Typer(help="Run the embedded UbiOps API simulator as a standalone se
 
 @app.callback(invoke_without_command=True)
 def simulator(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str, typer.Option(envvar="UBIOPS_SIM_HOST", help="Interface to bind (loopback by default).")
+    ] = ("127.0.0.1"),
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")
+        int,
+        typer.Option(
+            envvar="UBIOPS_SIM_PORT",
+            min=0,
+            max=65535,
+            help="Port to listen on (0 picks a free one).",
+        ),
     ] = 8765,
-    seed: Annotated[int, typer.Option(help="Seed of the generated world.")] = 0,
+    seed: Annotated[
+        int, typer.Option(envvar="UBIOPS_SIM_SEED", help="Seed of the generated world.")
+    ] = 0,
     token: Annotated[
-        str | None, typer.Option(help="API token to accept (default: derived from the seed).")
+        str | None,
+        typer.Option(
+            envvar="UBIOPS_SIM_TOKEN", help="API token to accept (default: derived from the seed)."
+        ),
     ] = None,
-    live: Annotated[bool, typer.Option(help="New requests and logs keep arriving.")] = False,
-    p_429: Annotated[float, typer.Option("--p-429", help="Probability of a 429.")] = 0.0,
-    p_5xx: Annotated[float, typer.Option("--p-5xx", help="Probability of a 500/502/503.")] = 0.0,
-    latency_ms: Annotated[int, typer.Option(min=0, help="Latency added to every call (ms).")] = 0,
-    p_drop: Annotated[float, typer.Option(help="Probability of a dropped connection.")] = 0.0,
-    p_truncate: Annotated[float, typer.Option(help="Probability of a cut JSON body.")] = 0.0,
+    live: Annotated[
+        bool, typer.Option(envvar="UBIOPS_SIM_LIVE", help="New requests and logs keep arriving.")
+    ] = False,
+    p_429: Annotated[
+        float, typer.Option("--p-429", envvar="UBIOPS_SIM_P_429", help="Probability of a 429.")
+    ] = 0.0,
+    p_5xx: Annotated[
+        float,
+        typer.Option("--p-5xx", envvar="UBIOPS_SIM_P_5XX", help="Probability of a 500/502/503."),
+    ] = 0.0,
+    latency_ms: Annotated[
+        int,
+        typer.Option(
+            envvar="UBIOPS_SIM_LATENCY_MS", min=0, help="Latency added to every call (ms)."
+        ),
+    ] = 0,
+    p_drop: Annotated[
+        float, typer.Option(envvar="UBIOPS_SIM_P_DROP", help="Probability of a dropped connection.")
+    ] = 0.0,
+    p_truncate: Annotated[
+        float, typer.Option(envvar="UBIOPS_SIM_P_TRUNCATE", help="Probability of a cut JSON body.")
+    ] = 0.0,
     rate_limit_per_min: Annotated[
-        int | None, typer.Option(help="Enforced calls per minute per endpoint group.")
+        int | None,
+        typer.Option(
+            envvar="UBIOPS_SIM_RATE_LIMIT_PER_MIN",
+            help="Enforced calls per minute per endpoint group.",
+        ),
     ] = None,
     clamp_limit: Annotated[
-        int | None, typer.Option(help="Silently cap `limit` of requests/audit lists.")
+        int | None,
+        typer.Option(
+            envvar="UBIOPS_SIM_CLAMP_LIMIT", help="Silently cap `limit` of requests/audit lists."
+        ),
     ] = None,
-    p_invalid: Annotated[float, typer.Option(help="Share of records served invalid.")] = 0.0,
-    mutate: Annotated[bool, typer.Option(help="Add/expire records while clients page.")] = False,
-    fault_seed: Annotated[int, typer.Option(help="Seed of the fault dice.")] = 0,
-    projects: Annotated[int, typer.Option(min=1, help="Projects in the organisation.")] = 3,
-    days: Annotated[float, typer.Option(min=0.1, help="Days of history to generate.")] = 10.0,
-    logs_per_day: Annotated[float, typer.Option(min=0, help="Logs per project per day.")] = 2_000.0,
+    p_invalid: Annotated[
+        float, typer.Option(envvar="UBIOPS_SIM_P_INVALID", help="Share of records served invalid.")
+    ] = 0.0,
+    mutate: Annotated[
+        bool,
+        typer.Option(envvar="UBIOPS_SIM_MUTATE", help="Add/expire records while clients page."),
+    ] = False,
+    fault_seed: Annotated[
+        int, typer.Option(envvar="UBIOPS_SIM_FAULT_SEED", help="Seed of the fault dice.")
+    ] = 0,
+    projects: Annotated[
+        int, typer.Option(envvar="UBIOPS_SIM_PROJECTS", min=1, help="Projects in the organisation.")
+    ] = 3,
+    days: Annotated[
+        float, typer.Option(envvar="UBIOPS_SIM_DAYS", min=0.1, help="Days of history to generate.")
+    ] = 10.0,
+    logs_per_day: Annotated[
+        float,
+        typer.Option(envvar="UBIOPS_SIM_LOGS_PER_DAY", min=0, help="Logs per project per day."),
+    ] = 2_000.0,
     requests_per_day: Annotated[
-        float, typer.Option(min=0, help="Requests per project per day.")
+        float,
+        typer.Option(
+            envvar="UBIOPS_SIM_REQUESTS_PER_DAY", min=0, help="Requests per project per day."
+        ),
     ] = 200.0,
     log_limit_max: Annotated[
-        int, typer.Option(min=1, help="Maximum `limit` of the logs call.")
+        int,
+        typer.Option(
+            envvar="UBIOPS_SIM_LOG_LIMIT_MAX", min=1, help="Maximum `limit` of the logs call."
+        ),
     ] = 500,
 ) -> None:
     """Serve a generated UbiOps v2.1 API and print the two lines to point a client at it."""
