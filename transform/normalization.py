@@ -130,6 +130,8 @@ def normalize(
     """
     _check_call(table, object_type)
     moment = _as_utc(extracted_at)
+    # The reader walks the records several times: a one-shot iterable would be empty later.
+    records = records if isinstance(records, list | tuple) else list(records)
     prepare = _PREPARE.get(table)
     items, refused = prepare(records) if prepare else (records, [])
     stamps: dict[str, Any] = {"project": project, EXTRACTED_AT: moment}

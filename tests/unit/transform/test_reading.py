@@ -60,3 +60,9 @@ def test_rejects_have_the_rejects_schema_when_empty_and_full(run, log):
     assert run("logs", [{"x": 1}]).rejects.schema == REJECTS_SCHEMA
     assert run("logs", [log(0)]).rejects.height == 0
     assert isinstance(run("logs", []).rows, pl.DataFrame)
+
+
+def test_a_one_shot_iterable_is_read_in_full(run, log, log_row, rows):
+    """Records given as an iterator (read once) are all typed, none lost to an early pass."""
+    records = iter([log(0), log(1)])
+    assert_frame_equal(run("logs", records).rows, rows("logs", [log_row(0), log_row(1)]))
