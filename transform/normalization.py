@@ -22,8 +22,8 @@ import polars as pl
 from transform.derive import COMPUTED
 from transform.fields import OBJECT_TYPE_REQUIRED, input_fields, known_fields
 from transform.frame import RawBatch, read_records, type_problem
-from transform.query import find_problems
 from transform.rejects import Refused, rejects_frame
+from transform.rules import find_problems
 from transform.schemas import EXTRA, EXTRACTED_AT, OBJECT_TYPES, SCHEMAS
 from transform.snapshots import flatten_usage
 from transform.values import TypedField, any_may_be_untypeable, constant, type_field

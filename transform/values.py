@@ -3,7 +3,7 @@
 Everything on the usual path is a direct Series operation (a cast, a null count, a minimum):
 polars runs those in microseconds, while any query (`select`, `with_columns`, string
 methods) has a fixed cost of tens to hundreds of microseconds, more than the whole typing
-of a 500-record page. Only a batch that may hold untypeable rows runs the query of `problems`.
+of a 500-record page. Only a batch that may hold untypeable rows runs the query of `rules`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def type_field(spec: FieldSpec, frame: pl.DataFrame) -> TypedField:
 
 
 def may_be_untypeable(field: TypedField, height: int) -> bool:
-    """False only when no row can break a rule of `field` (see `problems.problem_exprs`)."""
+    """False only when no row can break a rule of `field` (the rules are in `rules`)."""
     spec, raw, typed = field.spec, field.raw, field.typed
     if raw is None:
         return spec.required and height > 0
