@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -182,3 +183,49 @@ def test_any_input_for_any_table_is_rows_or_rejects(table, data):
     assert result.rows.height + result.rejects.height == len(records)
     assert result.rows.schema == SCHEMAS[table].polars_schema
     assert result.rejects["reason"].null_count() == 0
+
+
+FINISHED = {"completed", "failed", "cancelled"}
+STATUSES = ["pending", "processing", "completed", "failed", "cancelled_pending", "cancelled"]
+
+
+@st.composite
+def requests_with_times(draw: st.DrawFn) -> dict[str, object]:
+    """A valid request whose start and completion (when present) follow its creation."""
+    created = draw(instants)
+    started = created + draw(st.timedeltas(timedelta(0), timedelta(hours=5)))
+    completed = started + draw(st.timedeltas(timedelta(0), timedelta(hours=5)))
+    fmt = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+    has_start, has_end = draw(st.booleans()), draw(st.booleans())
+    return {
+        "id": draw(st.uuids()).hex,
+        "deployment": "d",
+        "version": "v1",
+        "status": draw(st.sampled_from(STATUSES)),
+        "time_created": created.strftime(fmt),
+        "time_started": started.strftime(fmt) if has_start else None,
+        "time_completed": completed.strftime(fmt) if has_start and has_end else None,
+    }
+
+
+@SETTINGS
+@given(st.lists(requests_with_times(), max_size=15))
+def test_request_derived_columns_follow_their_definitions(records):
+    """Queue and run seconds are the time differences, finished follows status, day is UTC."""
+    result = normalize("requests", records, project="p", extracted_at=NOW, object_type="pipeline")
+    assert result.rejects.height == 0
+
+    def moment(text: object) -> datetime | None:
+        return None if text is None else datetime.fromisoformat(str(text))
+
+    for record, row in zip(records, result.rows.iter_rows(named=True), strict=True):
+        created, started = moment(record["time_created"]), moment(record["time_started"])
+        completed = moment(record["time_completed"])
+        queued = None if started is None else (started - created).total_seconds()
+        running = None if completed is None else (completed - started).total_seconds()
+        # Polars divides a column by a scalar through its reciprocal: within 1 ulp, not exact.
+        for got, want in ((row["seconds_queued"], queued), (row["seconds_running"], running)):
+            assert got == want or got == pytest.approx(want, rel=1e-15, abs=1e-12)
+        assert row["finished"] == (record["status"] in FINISHED)
+        assert row["day"] == created.date()
+        assert row["object_type"] == "pipeline"
