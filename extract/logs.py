@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extract.client import ApiRequest
+from extract.errors import PagingStalled
 from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import as_utc, ceil_seconds, format_api_datetime, parse_api_datetime
 
@@ -111,11 +112,13 @@ class LogPaginator:
         if cursor.done:
             return None
         body: dict[str, Any] = {"filters": {}, "limit": self.limit}
-        if cursor.last_id is None or cursor.last_date is None or self.cursor_lost:
-            start = cursor.last_date or cursor.window_start
+        # `last_date` is the date of the last valid log: the cursor log's own date, or a
+        # lower bound of it when the cursor log came with a broken date. Either way a range
+        # computed from it reaches past the window's end.
+        start = cursor.last_date or cursor.window_start
+        if cursor.last_id is None or self.cursor_lost:
             body["date"] = format_api_datetime(start)
         else:
-            start = cursor.last_date
             body["id"] = cursor.last_id
         body["date_range"] = ceil_seconds(start, cursor.window_end)
         return ApiRequest("POST", f"/projects/{self.project}/logs", body=body)
@@ -125,12 +128,18 @@ class LogPaginator:
         if cursor.last_id is not None and not self.cursor_lost and not body:
             # Not even the cursor log came back: it is gone (retention). Restart from its date.
             return replace(self, cursor_lost=True), []
-        fresh, last, past_window, broken = self._new_records(body)
+        fresh, position, past_window, broken = self._new_records(body)
         full = len(body) >= self.limit
         trusted = self.limit_trusted or full
-        done = past_window or last is None or (not full and trusted)
-        if last is not None:
-            cursor = replace(cursor, last_id=last[0], last_date=last[1])
+        if position is None and full and not past_window:
+            raise PagingStalled(
+                f"a full page of logs without usable ids from /projects/{self.project}/logs; "
+                "cannot page past it"
+            )
+        done = past_window or position is None or (not full and trusted)
+        if position is not None:
+            last_id, last_date = position
+            cursor = replace(cursor, last_id=last_id, last_date=last_date or cursor.last_date)
         next_state = replace(
             self,
             cursor=replace(cursor, done=done),
@@ -148,25 +157,33 @@ class LogPaginator:
 
     def _new_records(
         self, body: list[Record]
-    ) -> tuple[list[Record], tuple[str, datetime] | None, bool, frozenset[str]]:
-        """New records in the window (not the repeated cursor log), the last valid one (the
-        next cursor), whether the server went past the window's end (it sorts oldest first),
-        and the fingerprints of broken records delivered."""
+    ) -> tuple[list[Record], tuple[str, datetime | None] | None, bool, frozenset[str]]:
+        """New records in the window (not the repeated cursor log); the next cursor position
+        (the last id, with the last valid date seen or None); whether the server went past the
+        window's end (it sorts oldest first); fingerprints of broken records delivered."""
         cursor = self.cursor
         fresh: list[Record] = []
-        last: tuple[str, datetime] | None = None
+        position: tuple[str, datetime | None] | None = None
+        latest_date: datetime | None = None
         past_window = False
         broken: set[str] = set()
         for record in body:
             log_id, date = record_id(record), record_date(record, "date")
             if date is not None and date >= cursor.window_end:
                 past_window = True
-            elif log_id is None or date is None:
+                continue
+            repeated = log_id is not None and log_id == cursor.last_id
+            if repeated or (date is not None and date < cursor.window_start):
+                continue
+            if log_id is None or date is None:
                 key = fingerprint(record)
-                if not past_window and key not in self.broken_seen and key not in broken:
-                    broken.add(key)
-                    fresh.append(record)
-            elif log_id != cursor.last_id and date >= cursor.window_start:
-                fresh.append(record)
-                last = (log_id, date)
-        return fresh, last, past_window, frozenset(broken)
+                if past_window or key in self.broken_seen or key in broken:
+                    continue
+                broken.add(key)
+            else:
+                latest_date = date
+            fresh.append(record)
+            if log_id is not None and not past_window:
+                # A log with an id but a broken date can still carry the cursor by its id.
+                position = (log_id, latest_date)
+        return fresh, position, past_window, frozenset(broken)

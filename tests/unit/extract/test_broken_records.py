@@ -1,14 +1,17 @@
-"""Broken records (no id, no or garbled date) are delivered once and never drive a cursor."""
+"""Broken records (no id, no or garbled date) are delivered once and never lose valid ones."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from extract import (
     AuditCursor,
     AuditPaginator,
     LogCursor,
     LogPaginator,
+    PagingStalled,
     RequestCursor,
     RequestPaginator,
 )
@@ -26,17 +29,27 @@ def log(n: int, **override: object) -> dict[str, object]:
     return record
 
 
-def test_broken_log_is_delivered_but_not_used_as_cursor():
-    """A log without a date is delivered; the cursor stays on the last valid log."""
+def test_broken_log_carries_the_cursor_by_id_with_the_last_valid_date():
+    """A log without a date is delivered; it carries the cursor by its id, while the range
+    still starts from the last valid date (a lower bound of its own)."""
     paginator = LogPaginator("p", LogCursor(T0, T0 + timedelta(days=1)), limit=3)
     body = [log(1), log(2), {k: v for k, v in log(3).items() if k != "date"}]
     state, fresh = paginator.advance(body)
     assert fresh == body
-    assert state.cursor.last_id == f"{2:024x}"
-    assert not state.cursor.done
-    again, fresh_again = state.advance([log(2), body[2], log(4)])
+    assert state.cursor.last_id == f"{3:024x}"
+    assert state.cursor.last_date == T0 + timedelta(seconds=2)
+    assert state.request().body["date_range"] == 86_400 - 2
+    again, fresh_again = state.advance([body[2], log(4)])
     assert fresh_again == [log(4)]
     assert again.cursor.last_id == f"{4:024x}"
+
+
+def test_full_page_without_any_id_raises_instead_of_losing_logs():
+    """A full page whose logs all lack ids cannot be paged past: it raises, not skips."""
+    paginator = LogPaginator("p", LogCursor(T0, T0 + timedelta(days=1)), limit=2)
+    nameless = [{k: v for k, v in log(n).items() if k != "id"} for n in (1, 2)]
+    with pytest.raises(PagingStalled):
+        paginator.advance(nameless)
 
 
 def test_garbled_request_time_is_delivered_once_and_paging_moves_on():

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extract import LogCursor, LogPaginator, plan_log_windows
+from extract import LogCursor, LogPaginator, PagingStalled, plan_log_windows
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -192,3 +192,40 @@ def test_thousands_of_logs_sharing_one_timestamp_page_through_by_id(log_api):
     delivered = page_range(api, T0, T0 + DAY, 500)
     assert Counter(r["id"] for r in delivered) == Counter(i for _, i in logs)
     assert api.calls <= -(-3000 // 499) + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    offsets=st.lists(st.integers(0, 3 * 86_400), min_size=1, max_size=80),
+    broken=st.sets(st.integers(0, 79), max_size=15),
+    how=st.sampled_from(["no-date", "bad-date", "no-id"]),
+    limit=st.integers(3, 12),
+)
+def test_broken_logs_never_cost_a_valid_one(log_api, offsets, broken, how, limit):
+    """Logs served broken (no id, no or bad date): valid ones still come exactly once, and
+    each broken one in range comes at least once."""
+    logs = [(T0 + timedelta(seconds=s), f"{n:024x}") for n, s in enumerate(sorted(offsets))]
+    api = log_api(logs, server_max=limit)
+    bad_ids = {log_id for n, (_, log_id) in enumerate(logs) if n in broken}
+    serve = api.page
+
+    def break_one(record):
+        if record["id"] not in bad_ids:
+            return record
+        broken_record = {**record, "marker": record["id"]}
+        if how == "no-id":
+            del broken_record["id"]
+        else:
+            broken_record["date"] = "31/02/2026 25:61" if how == "bad-date" else None
+        return broken_record
+
+    api.page = lambda body: [break_one(record) for record in serve(body)]
+    try:
+        delivered = page_range(api, T0, T0 + 2 * DAY, limit)
+    except PagingStalled:
+        assert how == "no-id"  # a full page without ids is refused, never skipped
+        return
+    valid = Counter(r["id"] for r in delivered if "marker" not in r)
+    assert valid == Counter(i for d, i in logs if d < T0 + 2 * DAY and i not in bad_ids)
+    markers = Counter(r["marker"] for r in delivered if "marker" in r)
+    assert {i for d, i in logs if d < T0 + 2 * DAY and i in bad_ids} <= set(markers)
