@@ -3,17 +3,24 @@
 Entry points for flows::
 
     config = ClientConfig(host=..., token=SecretStr(...), rate_per_minute=290, max_concurrency=8)
-    async with open_client(config) as client:            # keep-alive httpx client, shared pacing
-        listing = await list_projects(client)           # .valid names, .invalid (reported)
-        async for page in iter_logs(client, p, since, until, resume, concurrency=4): ...
-        async for page in iter_requests(client, p, "deployment", since, until, resume=c): ...
-        async for page in iter_audit_events(client, p, known=audit_cursor): ...
-        tables = await fetch_snapshot(client, p)         # {table: [raw rows]}
-    client.stats                                          # calls, retries, 429s per group
+    async with open_client(config) as client:      # keep-alive httpx client, process-wide pacing
+        listing = await list_projects(client)      # .valid names; .invalid (name, reason) pairs
+        async for page in iter_logs(client, p, since, until, resume, page_size=500, concurrency=4):
+            ...                                    # resume: LogCursor or several, one per window
+        async for page in iter_requests(client, p, "deployment", since, until, resume=cursor):
+            ...
+        async for page in iter_audit_events(client, p, known=audit_cursor):
+            ...
+        tables = await fetch_snapshot(client, p)   # {table: [raw rows]}, secrets nulled
+    client.stats                                   # calls, retries, 429s per endpoint group
 
 `UbiOpsClient(http, config, clock=..., rate_limits=...)` is the injectable form for tests.
-A `Page` holds new raw records and the cursor to commit once they are durable; cursors are
-frozen dataclasses with `to_json()` / `from_json()`. Errors: see `extract.errors`.
+A `Page` holds new raw records, the cursor to commit once they are durable, the window they
+belong to and whether that window is complete. Cursors are frozen dataclasses with
+`to_json()` / `from_json()`. Windows are half-open `[start, end)`. Errors: `extract.errors`.
+
+The pacing is per process: several worker processes against one account must share the
+budget (give each `rate_per_minute` / N).
 """
 
 from extract.audit import AuditCursor, AuditPaginator
