@@ -4,9 +4,10 @@ runs the Prefect flows, and turns expected failures into one clear line and a no
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -69,17 +70,33 @@ RateOpt = Annotated[
 ]
 
 
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with the flags that were given on top."""
-    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
-    for key in ("projects", "streams"):
-        if key in given:
-            given[key] = tuple(x for item in given[key] for x in str(item).split(",") if x)
-    return Settings(**given)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _run_range(
+    run: Callable[..., int],
+    since: str | None,
+    until: str | None,
+    warehouse: Path,
+    projects: list[str] | None,
+    streams: list[str] | None,
+    concurrency: int | None,
+    rate_per_minute: int | None,
+) -> None:
+    """sync and backfill: the same flags become Settings, then the run over [since, until)."""
+
+    def go() -> int:
+        settings = Settings.from_overrides(
+            warehouse=warehouse,
+            projects=projects,
+            streams=streams,
+            concurrency=concurrency,
+            rate_per_minute=rate_per_minute,
+        )
+        return run(settings, since=since, until=until, now=_now())
+
+    run_cli(go)
 
 
 @app.command()
@@ -116,17 +133,7 @@ def sync(
     """Incremental sync of all streams of all visible (or the named) projects."""
     from flows.runs import run_sync
 
-    def go() -> int:
-        settings = _settings(
-            warehouse=warehouse,
-            projects=project,
-            streams=stream,
-            concurrency=concurrency,
-            rate_per_minute=rate_per_minute,
-        )
-        return run_sync(settings, since=since, until=until, now=_now())
-
-    run_cli(go)
+    _run_range(run_sync, since, until, warehouse, project, stream, concurrency, rate_per_minute)
 
 
 @app.command()
@@ -146,17 +153,7 @@ def backfill(
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
     from flows.runs import run_backfill
 
-    def go() -> int:
-        settings = _settings(
-            warehouse=warehouse,
-            projects=project,
-            streams=stream,
-            concurrency=concurrency,
-            rate_per_minute=rate_per_minute,
-        )
-        return run_backfill(settings, since=since, until=until, now=_now())
-
-    run_cli(go)
+    _run_range(run_backfill, since, until, warehouse, project, stream, concurrency, rate_per_minute)
 
 
 @app.command()
@@ -164,7 +161,7 @@ def compact(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
     """Merge the small files that frequent syncs leave into few files per partition."""
     from flows.runs import run_compact
 
-    run_cli(lambda: run_compact(_settings(warehouse=warehouse)))
+    run_cli(lambda: run_compact(Settings.from_overrides(warehouse=warehouse)))
 
 
 @app.command()
@@ -172,7 +169,7 @@ def status(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
     """Per project and stream: cursor, last run, rows and lag behind now."""
     from flows.runs import show_status
 
-    run_cli(lambda: show_status(_settings(warehouse=warehouse), now=_now()))
+    run_cli(lambda: show_status(Settings.from_overrides(warehouse=warehouse), now=_now()))
 
 
 @app.command()
@@ -187,7 +184,7 @@ def sql(
     """Ask the lake a question in SQL (read-only; the views are listed by `SHOW TABLES`)."""
     from flows.runs import run_query
 
-    run_cli(lambda: run_query(_settings(warehouse=warehouse), query, fmt=format))
+    run_cli(lambda: run_query(Settings.from_overrides(warehouse=warehouse), query, fmt=format))
 
 
 @app.command()
@@ -212,7 +209,7 @@ def serve(
     from flows.serve import serve_deployments
 
     def go() -> int:
-        settings = _settings(warehouse=warehouse, projects=project, streams=stream)
+        settings = Settings.from_overrides(warehouse=warehouse, projects=project, streams=stream)
         return serve_deployments(
             settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
         )

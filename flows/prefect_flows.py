@@ -51,14 +51,6 @@ async def stream_task(
     return await runner.run_stream(ctx, project, stream, since, until, backfill)
 
 
-def _settings(**overrides: Any) -> Settings:
-    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
-    for key in ("projects", "streams"):
-        if key in given:
-            given[key] = tuple(given[key])
-    return Settings(**given)
-
-
 async def _publish(
     summary: RunSummary, logger: logging.Logger | logging.LoggerAdapter[Any]
 ) -> None:
@@ -146,7 +138,7 @@ async def sync_flow(
 
     The token comes from UBIOPS_API_TOKEN in the worker's environment, never a parameter.
     """
-    settings = _settings(
+    settings = Settings.from_overrides(
         projects=projects,
         streams=streams,
         warehouse=warehouse,
@@ -167,7 +159,7 @@ async def backfill_flow(
     rate_per_minute: int | None = None,
 ) -> dict[str, Any]:
     """Load a date range; windows in parallel; finished windows are never fetched again."""
-    settings = _settings(
+    settings = Settings.from_overrides(
         projects=projects,
         streams=streams,
         warehouse=warehouse,
@@ -180,7 +172,7 @@ async def backfill_flow(
 @flow(name="ubiops-compact", log_prints=False)
 def compact_flow(warehouse: str | None = None) -> dict[str, Any]:
     """Merge small files into few per partition, atomically, under the lake's writer lock."""
-    settings = _settings(warehouse=warehouse)
+    settings = Settings.from_overrides(warehouse=warehouse)
     logger = get_run_logger()
     lake = Lake.open(settings.warehouse)
     with lake.lock():

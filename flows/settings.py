@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -68,6 +68,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
+
+    @classmethod
+    def from_overrides(cls, **overrides: Any) -> Settings:
+        """Settings from the environment with the given values on top; None (a flag that was
+        not given) keeps the environment's value, and list values may be comma-separated."""
+        given = {k: v for k, v in overrides.items() if v is not None and v not in ([], ())}
+        for key in ("projects", "streams"):
+            if key in given:
+                given[key] = tuple(x for item in given[key] for x in str(item).split(",") if x)
+        return cls(**given)
 
     def require_token(self) -> SecretStr:
         """The token, or a one-line error that says which variable to set."""
