@@ -59,3 +59,29 @@ async def test_client_paces_each_group_separately(make_client, clock):
     await client.get("/projects/p/users")
     assert clock.sleeps == [1.0]
     assert isinstance(client._limits, RateLimits)
+
+
+def test_one_limiter_paces_callers_on_several_threads(clock):
+    """Reservations from several threads (each with its own event loop) never share a slot."""
+    import itertools
+    import threading
+
+    limiter = RateLimiter(rate_per_minute=600, burst=1, clock=clock)
+    slots: list[float] = []
+    lock = threading.Lock()
+
+    def reserve_many() -> None:
+        for _ in range(200):
+            delay = limiter.reserve()
+            with lock:
+                slots.append(clock.now + delay)
+
+    threads = [threading.Thread(target=reserve_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    slots.sort()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(slots)]
+    assert len(slots) == 800
+    assert min(gaps) >= 0.1 - 1e-9
