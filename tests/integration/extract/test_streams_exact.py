@@ -68,11 +68,11 @@ async def test_requests_arrive_exactly_once_while_created_and_expiring(
         async for page in iter_requests(client, project, object_type, since, until, page_size=50):
             delivered += page.records
             assert page.cursor.object_type == object_type
-        project_state = world.projects[project]
         survivors = [
-            r.render(world.as_of_ms)
-            for r in world.visible_requests(project_state, object_type)
-            if since <= parse_api_datetime(r.render(world.as_of_ms)["time_created"]) < until
+            r
+            for r in world.truth_requests(project, still_served=True)
+            if (r["pipeline"] is not None) == (object_type == "pipeline")
+            and since <= parse_api_datetime(r["time_created"]) < until
         ]
         counts = Counter(r["id"] for r in delivered if isinstance(r.get("id"), str))
         intact, _ = split_by_corruption(survivors, all_faults)
