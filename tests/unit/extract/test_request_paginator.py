@@ -159,3 +159,37 @@ def test_a_short_page_with_news_does_not_end_the_window(request_api):
     state, fresh = paginator.advance(api.page(dict(paginator.request().params)))
     assert len(fresh) == 7
     assert not state.cursor.done
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    created=st.lists(st.one_of(moments, st.just(T0 + 100 * MS)), min_size=1, max_size=80),
+    broken=st.sets(st.integers(0, 79), max_size=15),
+    how=st.sampled_from(["no-time", "bad-time", "no-id"]),
+    limit=st.integers(4, 12),
+    server_max=st.integers(4, 15),
+)
+def test_broken_requests_never_cost_a_valid_one(
+    request_api, created, broken, how, limit, server_max
+):
+    """Requests served broken (no id, no or bad time): valid ones come exactly once, and each
+    broken one is delivered at least once."""
+    api = request_api(created, server_max=server_max)
+    bad = {rid for n, (_, _, rid) in enumerate(api.rows) if n in broken}
+    serve = api.page
+
+    def break_one(record):
+        if record["id"] not in bad:
+            return record
+        broken_record = {**record, "marker": record["id"]}
+        if how == "no-id":
+            del broken_record["id"]
+        else:
+            broken_record["time_created"] = "31/02/2026 25:61" if how == "bad-time" else None
+        return broken_record
+
+    api.page = lambda params: [break_one(record) for record in serve(params)]
+    delivered, _ = drain(RequestPaginator("p", window(), limit=limit), api)
+    valid = Counter(r["id"] for r in delivered if "marker" not in r)
+    assert valid == Counter(rid for _, _, rid in api.rows if rid not in bad)
+    assert {r["marker"] for r in delivered if "marker" in r} == bad
