@@ -89,3 +89,39 @@ def test_two_scans_deliver_every_event_exactly_once(
         api.add((api.events[0][0] if api.events else T0) + step * MS)
     second, _ = scan(api, state.cursor, limit=limit)
     assert Counter(r["id"] for r in first + second) == Counter(eid for _, _, eid in api.events)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    dates=st.lists(st.integers(0, 300).map(lambda ms: T0 + ms * MS), min_size=1, max_size=60),
+    broken=st.sets(st.integers(0, 59), max_size=12),
+    how=st.sampled_from(["no-date", "bad-date", "no-id"]),
+    limit=st.integers(2, 10),
+    later=st.lists(st.integers(0, 2), max_size=8),
+)
+def test_broken_events_never_cost_a_valid_one(audit_api, dates, broken, how, limit, later):
+    """Events served broken: across two scans valid ones come exactly once, broken ones at
+    least once."""
+    api = audit_api(dates, server_max=100)
+    bad = {f"evt-{n}" for n in broken}
+    serve = api.page
+
+    def break_one(record):
+        if record["id"] not in bad:
+            return record
+        broken_record = {**record, "marker": record["id"]}
+        if how == "no-id":
+            del broken_record["id"]
+        else:
+            broken_record["date"] = "31/02/2026 25:61" if how == "bad-date" else None
+        return broken_record
+
+    api.page = lambda params: [break_one(record) for record in serve(params)]
+    first, state = scan(api, limit=limit)
+    for step in later:
+        api.add(api.events[0][0] + step * MS)
+    second, _ = scan(api, state.cursor, limit=limit)
+    everything = first + second
+    valid = Counter(r["id"] for r in everything if "marker" not in r)
+    assert valid == Counter(eid for _, _, eid in api.events if eid not in bad)
+    assert {r["marker"] for r in everything if "marker" in r} == bad & {e for *_, e in api.events}
