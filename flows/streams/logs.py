@@ -34,7 +34,21 @@ def plan_log_spans(
         todo = intervals.subtract((start, until), done)
         if high is not None and high - settings.lookback < until:
             todo.append((max(start, high - settings.lookback), until))
+    # What earlier runs were asked for stays due until done: windows run concurrently, so a
+    # killed run can leave an earlier window unfinished (or unstarted) behind a later one
+    # that finished, below the high-water mark this run starts from.
+    for span in asked_before(state):
+        todo += intervals.subtract(span, done)
     return intervals.merge(todo)
+
+
+def asked_before(state: dict[str, Any]) -> list[intervals.Interval]:
+    """The ranges earlier runs planned, and the windows they left partial."""
+    asked = intervals.from_json(state.get("wanted", []))
+    for raw in state.get("partial", {}).values():
+        cursor = LogCursor.from_json(raw)
+        asked.append((cursor.window_start, cursor.window_end))
+    return intervals.merge(asked)
 
 
 async def sync_logs(
@@ -55,6 +69,7 @@ async def sync_logs(
     result.windows_total = sum(len(intervals.split(span, WINDOW)) for span in spans)
     sink = ctx.sink("logs", project)
     pending: dict[str, LogCursor] = {}
+    wanted = intervals.merge(asked_before(state) + spans)
 
     async def flush_and_commit() -> None:
         account(result, await sink.flush())
@@ -70,6 +85,7 @@ async def sync_logs(
         payload = {
             "completed": intervals.to_json(done),
             "partial": {k: c.to_json() for k, c in partial.items()},
+            "wanted": intervals.to_json(wanted),
         }
         await asyncio.to_thread(ctx.lake.state.commit, project, "logs", payload)
         ctx.progress(result)
