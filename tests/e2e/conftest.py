@@ -45,6 +45,8 @@ def base_env(tmp: Path) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         UBIOPS_ETL_MAX_ATTEMPTS="3",
         UBIOPS_ETL_MAX_RETRY_SECONDS="10",
+        # The local simulator enforces no rate limit; pacing has its own tests in extract.
+        UBIOPS_ETL_RATE_PER_MINUTE="60000",
     )
     return env
 

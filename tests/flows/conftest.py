@@ -56,6 +56,8 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim]:
         monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
         monkeypatch.setenv("UBIOPS_API_TOKEN", world.token)
         monkeypatch.setenv("UBIOPS_ETL_INITIAL_HISTORY", "4d")
+        # The simulator enforces no rate limit here; pacing has its own tests in extract.
+        monkeypatch.setenv("UBIOPS_ETL_RATE_PER_MINUTE", "60000")
         yield Sim(world, clock, app, server.base_url)
 
 
