@@ -655,10 +655,10 @@ class Figures:
     records_wrong: int = 0
     secrets_leaked: int = 0
     secret_places_checked: int = 0
-    outcomes: dict[str, str] = field(default_factory=dict)
 
     def add_sim(self, stats: dict[str, dict[str, int]]) -> None:
-        self.faults.update(stats.get("faults", {}))
+        """The simulator's fault counters (invalid records count as bad inputs instead)."""
+        self.faults.update({k: v for k, v in stats.get("faults", {}).items() if k != "invalid"})
 
     def add_verdicts(self, verdicts: list[Verdict]) -> None:
         for v in verdicts:
