@@ -4,7 +4,8 @@ Parquet files, must equal the simulator's ground truth.
 
 Protections this checks (each was removed locally to see this test fail, see the report):
 - the journal + repair (warehouse/journal.py): a kill between a transaction's files leaves
-  orphan or half-replaced files; without repair the raw files hold duplicates;
+  orphan, temp or half-replaced files; without repair they stay (temp files, journal
+  entries) and an upsert or snapshot replace interrupted after its commit leaves duplicates;
 - state committed only after the data (flows/streams/): committing first loses the window
   a kill interrupts;
 - dedupe by id (warehouse/writer.py `_stage_dedupe`): every re-read after a kill re-writes
@@ -188,6 +189,13 @@ def test_sigkilled_syncs_converge_to_the_exact_truth(make_etl, figures: Figures,
                 finished = result
                 break
         assert finished is not None, "no run finished with exit 0 after the kills"
+        # The finished run repaired what the kills left: no temp files, no journal entries.
+        leftovers = [
+            str(p.relative_to(etl.warehouse))
+            for folder in ("_tmp", "_state/journal")
+            for p in (etl.warehouse / folder).glob("*")
+        ]
+        assert leftovers == []
 
         verdicts = check_lake(etl.warehouse, sim.world, sim.faults)
         figures.runs += runs
