@@ -65,7 +65,7 @@ RateOpt = Annotated[
     int | None,
     typer.Option(
         envvar="UBIOPS_ETL_RATE_PER_MINUTE",
-        help="Client-side API calls per minute per endpoint group (default 280).",
+        help="Client-side API calls per minute per endpoint group (default 295).",
     ),
 ]
 
