@@ -1,12 +1,19 @@
-"""Requests: per object type, a high-water mark and the oldest request still unfinished."""
+"""Requests: per object type, a high-water mark and the oldest request still unfinished.
+
+A fresh range is cut into sub-windows paged at the same time (keyset paging is sequential
+inside one window, so one window was the critical path of a backfill: bench/results.md).
+Any sub-window's cursor is a valid resume point: a resumed run re-reads the rest of the range.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
-from extract import ObjectType, RequestCursor, iter_requests
+from extract import ObjectType, Page, RequestCursor, iter_requests
 from flows.settings import Settings
 from flows.streams.context import RunContext, account, parse_time
 from flows.summary import StreamResult
@@ -45,7 +52,9 @@ async def _sync_request_type(
     sub: dict[str, Any] = dict(state.get(object_type, {}))
     start = request_start(sub, since=since, settings=ctx.settings, now=ctx.now)
     resume = RequestCursor.from_json(sub["partial"]) if sub.get("partial") else None
-    plan = plan_request_windows(start, until, resume)
+    plan = split_request_windows(
+        plan_request_windows(start, until, resume), ctx.settings.concurrency
+    )
     sink = ctx.sink("requests", project, object_type)
     unfinished: datetime | None = None
 
@@ -53,16 +62,13 @@ async def _sync_request_type(
         state[object_type] = payload
         await asyncio.to_thread(ctx.lake.state.commit, project, "requests", state)
 
-    for window_start, window_end, cursor in plan:
-        async for page in iter_requests(
-            ctx.client, project, object_type, window_start, window_end, resume=cursor
-        ):
-            result.pages += 1
-            sink.add(page.records)
-            unfinished = _oldest_unfinished(page.records, unfinished)
-            if sink.full:
-                account(result, await sink.flush())
-                await commit({**sub, "partial": page.cursor.to_json()})
+    async for page in _page_windows(ctx, project, object_type, plan):
+        result.pages += 1
+        sink.add(page.records)
+        unfinished = _oldest_unfinished(page.records, unfinished)
+        if sink.full:
+            account(result, await sink.flush())
+            await commit({**sub, "partial": page.cursor.to_json()})
     account(result, await sink.flush())
     previous = parse_time(sub["unfinished_since"]) if sub.get("unfinished_since") else None
     if previous is not None and previous >= until:  # outside this run's range: still pending
@@ -96,6 +102,77 @@ def plan_request_windows(
     if start < until:
         plan.append((start, until, None))
     return plan
+
+
+# Sub-windows shorter than this are not worth a concurrent pager of their own.
+MIN_SUBWINDOW = timedelta(hours=6)
+
+
+def split_request_windows(plan: list[RequestWindow], parts: int) -> list[RequestWindow]:
+    """Fresh windows cut into up to `parts` contiguous half-open sub-windows of at least
+    MIN_SUBWINDOW; a resumed window stays whole (its cursor belongs to it)."""
+    out: list[RequestWindow] = []
+    for start, end, cursor in plan:
+        count = max(1, min(parts, int((end - start) / MIN_SUBWINDOW)))
+        if cursor is not None or count == 1:
+            out.append((start, end, cursor))
+            continue
+        step = (end - start) / count
+        edges = [start + step * i for i in range(count)] + [end]
+        out.extend((a, b, None) for a, b in pairwise(edges))
+    return out
+
+
+_DONE = object()
+
+
+async def _page_windows(
+    ctx: RunContext, project: str, object_type: ObjectType, plan: list[RequestWindow]
+) -> AsyncIterator[Page[RequestCursor]]:
+    """Pages of every window, up to `concurrency` windows at once; the first error cancels
+    the other pagers and is raised."""
+    concurrency = min(ctx.settings.concurrency, len(plan))
+    if concurrency <= 1:
+        for start, end, cursor in plan:
+            async for page in iter_requests(
+                ctx.client, project, object_type, start, end, resume=cursor
+            ):
+                yield page
+        return
+    todo = list(reversed(plan))
+    # Bounded, so a slow consumer holds the pagers back instead of buffering the range.
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=2 * concurrency)
+
+    async def work() -> None:
+        try:
+            while todo:
+                start, end, cursor = todo.pop()
+                async for page in iter_requests(
+                    ctx.client, project, object_type, start, end, resume=cursor
+                ):
+                    await queue.put(page)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            await queue.put(error)
+            return
+        await queue.put(_DONE)
+
+    workers = [asyncio.create_task(work()) for _ in range(concurrency)]
+    try:
+        running = len(workers)
+        while running:
+            item = await queue.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item  # type: ignore[misc]
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
 
 def request_start(
