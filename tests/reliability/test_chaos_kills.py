@@ -79,19 +79,19 @@ class KillPlan:
     delay_s: float = 0.0
 
     @classmethod
-    def draw(cls, rng: random.Random) -> KillPlan:
-        roll = rng.random()
-        if roll < 0.5:
-            step, prefix, label = rng.choice(STEP_KILLS)
-            nth = str(rng.randint(1, 3))
+    def draw(cls, rng: random.Random, run: int, steps: list[tuple[str, str, str]]) -> KillPlan:
+        """Two runs in three die at a storage step (cycling through every step kind, so each
+        is tried); the others after a random delay or when a write is spotted."""
+        if run % 3 != 2:
+            step, prefix, label = steps[(run - run // 3) % len(steps)]
             env = (
                 ("RELIABILITY_KILL_STEP", step),
                 ("RELIABILITY_KILL_PREFIX", prefix),
-                ("RELIABILITY_KILL_NTH", nth),
+                ("RELIABILITY_KILL_NTH", str(rng.randint(1, 3))),
             )
             return cls("step", label, env)
-        if roll < 0.75:
-            return cls("delay", "random moment", delay_s=rng.uniform(1.0, 12.0))
+        if rng.random() < 0.5:
+            return cls("delay", "random moment", delay_s=rng.uniform(1.0, 10.0))
         return cls("spot", "temp file or journal entry spotted in the lake")
 
 
@@ -166,9 +166,10 @@ def test_sigkilled_syncs_converge_to_the_exact_truth(make_etl, figures: Figures,
         etl = make_etl(sim, RELIABILITY_BATCH_ROWS="400")
         kills: Counter[str] = Counter()
         runs = 0
+        steps = rng.sample(STEP_KILLS, len(STEP_KILLS))
         while sum(kills.values()) < KILLS:
             assert runs < 4 * KILLS, f"only {sum(kills.values())} kills in {runs} runs"
-            plan = KillPlan.draw(rng)
+            plan = KillPlan.draw(rng, runs, steps)
             result = run_with_kill(etl, plan)
             runs += 1
             if result.killed:
