@@ -65,6 +65,11 @@ def main() -> None:
             Sink, normalize_rows=params["normalize_rows"]
         )
     import_cpu, import_rss = cpu_now() - CPU0, peak_rss_mb()
+    if params.get("no_request_split"):
+        # A/B switch for the before/after of paging requests in concurrent sub-windows.
+        import flows.streams.requests as request_stream
+
+        request_stream.split_request_windows = lambda plan, parts: plan  # type: ignore[assignment]
     profiler = None
     if params.get("profile"):
         from pyinstrument import Profiler
