@@ -38,6 +38,7 @@ from extract.errors import (
     PermissionDenied,
     UnexpectedResponse,
 )
+from extract.interleave import interleave
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
 from extract.paging import Page, iter_pages
 from extract.projects import (
@@ -85,6 +86,7 @@ __all__ = [
     "UnexpectedResponse",
     "check_project_names",
     "fetch_snapshot",
+    "interleave",
     "iter_audit_events",
     "iter_logs",
     "iter_pages",

@@ -7,7 +7,7 @@ page may come again; the lake dedupes by id).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
 from datetime import datetime
@@ -15,6 +15,7 @@ from datetime import datetime
 from extract.audit import AuditCursor, AuditPaginator
 from extract.client import ServerTraits, UbiOpsClient
 from extract.config import LOG_LIMIT_CEILING
+from extract.interleave import interleave
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
 from extract.paging import Page, iter_pages
 from extract.projects import validate_project_name
@@ -77,10 +78,7 @@ async def _page_log_window(
         yield Page("logs", project, records, state.cursor, bounds, state.cursor.done)
 
 
-_WORKER_DONE = object()
-
-
-async def _page_concurrently(
+def _page_concurrently(
     client: UbiOpsClient,
     project: str,
     windows: list[LogCursor],
@@ -89,39 +87,12 @@ async def _page_concurrently(
     knowledge: ServerTraits,
     concurrency: int,
 ) -> AsyncGenerator[Page[LogCursor], None]:
-    """Workers take windows in time order; the first error cancels the rest and is raised."""
-    todo = list(reversed(windows))
-    # Bounded, so a slow consumer holds the workers back instead of buffering the range.
-    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=2 * concurrency)
-
-    async def work() -> None:
-        try:
-            while todo:
-                window = todo.pop()
-                async for page in _page_log_window(client, project, window, limit, knowledge):
-                    await queue.put(page)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:  # handed to the consumer, which re-raises it
-            await queue.put(error)
-            return
-        await queue.put(_WORKER_DONE)
-
-    workers = [asyncio.create_task(work()) for _ in range(min(concurrency, len(windows)))]
-    try:
-        running = len(workers)
-        while running:
-            item = await queue.get()
-            if item is _WORKER_DONE:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item  # type: ignore[misc]
-    finally:
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+    """Windows paged `concurrency` at a time, in time order; the first error is raised."""
+    sources = [
+        functools.partial(_page_log_window, client, project, window, limit, knowledge)
+        for window in windows
+    ]
+    return interleave(sources, concurrency)
 
 
 async def iter_requests(

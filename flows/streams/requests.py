@@ -8,12 +8,13 @@ Any sub-window's cursor is a valid resume point: a resumed run re-reads the rest
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from extract import ObjectType, Page, RequestCursor, iter_requests
+from extract import ObjectType, Page, RequestCursor, interleave, iter_requests
 from flows.settings import Settings
 from flows.streams.context import RunContext, account, parse_time
 from flows.summary import StreamResult
@@ -123,56 +124,18 @@ def split_request_windows(plan: list[RequestWindow], parts: int) -> list[Request
     return out
 
 
-_DONE = object()
-
-
-async def _page_windows(
+def _page_windows(
     ctx: RunContext, project: str, object_type: ObjectType, plan: list[RequestWindow]
 ) -> AsyncIterator[Page[RequestCursor]]:
     """Pages of every window, up to `concurrency` windows at once; the first error cancels
     the other pagers and is raised."""
-    concurrency = min(ctx.settings.concurrency, len(plan))
-    if concurrency <= 1:
-        for start, end, cursor in plan:
-            async for page in iter_requests(
-                ctx.client, project, object_type, start, end, resume=cursor
-            ):
-                yield page
-        return
-    todo = list(reversed(plan))
-    # Bounded, so a slow consumer holds the pagers back instead of buffering the range.
-    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=2 * concurrency)
-
-    async def work() -> None:
-        try:
-            while todo:
-                start, end, cursor = todo.pop()
-                async for page in iter_requests(
-                    ctx.client, project, object_type, start, end, resume=cursor
-                ):
-                    await queue.put(page)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:  # handed to the consumer, which re-raises it
-            await queue.put(error)
-            return
-        await queue.put(_DONE)
-
-    workers = [asyncio.create_task(work()) for _ in range(concurrency)]
-    try:
-        running = len(workers)
-        while running:
-            item = await queue.get()
-            if item is _DONE:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item  # type: ignore[misc]
-    finally:
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+    sources = [
+        functools.partial(
+            iter_requests, ctx.client, project, object_type, start, end, resume=cursor
+        )
+        for start, end, cursor in plan
+    ]
+    return interleave(sources, ctx.settings.concurrency)
 
 
 def request_start(
