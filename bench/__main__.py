@@ -25,7 +25,11 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     parser = argparse.ArgumentParser(description="ubiops-etl benchmarks (issue 7)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, one repeat")
-    parser.add_argument("--only", default="1,3,6,7,8", help="scenarios to run (1 runs 1,2,4,5)")
+    parser.add_argument(
+        "--only",
+        default="1,3,6,7,8",
+        help="scenarios to run (1 runs 1,2,4,5; 9: sink A/B; 10: 5,000-log pages)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results file (default by mode)")
     parser.add_argument("--concurrency", default="8", help="ETL concurrencies of scenario 1")
     parser.add_argument(
@@ -68,6 +72,9 @@ def main() -> None:
         if 9 in only:
             print("before/after: normalising per page vs in chunks (flows/sink.py)", flush=True)
             results["sink_ab"] = scenarios.sink_ab(scale, work, repeats=1 if args.quick else 2)
+        if 10 in only:
+            print("what-if: 5,000-log pages (newer API)", flush=True)
+            results["big_pages"] = scenarios.big_pages(scale, work, repeats=1 if args.quick else 2)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")

@@ -49,6 +49,7 @@ def main() -> None:
         warehouse=Path(params["warehouse"]),
         concurrency=params.get("concurrency", 4),
         rate_per_minute=params.get("rate_per_minute", 280),
+        page_size=params.get("page_size", 500),
         **({"streams": tuple(params["streams"])} if params.get("streams") else {}),
     )
     since = datetime.fromisoformat(params["since"])

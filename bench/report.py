@@ -56,6 +56,8 @@ def render(results: dict[str, Any]) -> str:
         _demo_rows(results["demo"], lines, details)
     if "sink_ab" in results:
         _sink_rows(results["sink_ab"], details)
+    if "big_pages" in results:
+        _page_rows(results["big_pages"], details)
     for extra in results.get("machine_of_merged_runs", []):
         details.append(
             f"(Scenarios re-run and merged into this file on {extra['date']}, load average "
@@ -284,5 +286,27 @@ def _sink_rows(d: dict[str, Any], details: list[str]) -> None:
         details.append(
             f"| {label} | {cpu:.2f} | {cpu * 1e6 / d['n_logs']:.2f} | "
             f"{_all([r['cpu_s'] for r in runs])} | {_all([r['wall_s'] for r in runs])} |"
+        )
+    details.append("")
+
+
+def _page_rows(d: dict[str, Any], details: list[str]) -> None:
+    details += [
+        "## What-if: 5,000-log pages (not a target)",
+        "",
+        f"The same backfill ({d['n_logs']:,} logs + requests + audit, 20 ms per call) with "
+        "`UBIOPS_ETL_PAGE_SIZE=5000` against a simulator allowing it (the newer API does, "
+        "API-NOTES.md); runs alternating.",
+        "",
+        "| logs per call | log calls | ETL CPU s (median) | per 1M logs | wall s | peak RSS MB | "
+        "simulator CPU s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, runs in d["runs"].items():
+        cpu = _med([r["cpu_s"] for r in runs])
+        details.append(
+            f"| {size} | {runs[0]['log_calls']:,} | {cpu:.2f} | {cpu * 1e6 / d['n_logs']:.2f} | "
+            f"{_all([r['wall_s'] for r in runs])} | {max(r['peak_rss_mb'] for r in runs):.0f} | "
+            f"{_med([r['sim_cpu_s'] for r in runs]):.1f} |"
         )
     details.append("")

@@ -55,6 +55,7 @@ def etl_run(
     rate: int,
     profile: str = "",
     normalize_rows: int = 0,
+    page_size: int = 500,
 ) -> Any:
     """One backfill of the simulator's whole range into a fresh lake, in a child process."""
     shutil.rmtree(lake, ignore_errors=True)
@@ -69,6 +70,7 @@ def etl_run(
         "rate_per_minute": rate,
         "profile": profile,
         "normalize_rows": normalize_rows,
+        "page_size": page_size,
     }
     started = time.time()
     result = run_child("bench.etl_child", params)
@@ -316,4 +318,37 @@ def sink_ab(scale: Scale, work: Path, repeats: int) -> dict[str, Any]:
                 r = etl_run(sim, work / "lake-ab", concurrency=8, rate=100_000, normalize_rows=rows)
                 runs[label].append({"cpu_s": r["cpu_s"], "wall_s": r["wall_s"]})
                 print(f"  {label}: {r['cpu_s']:.2f} CPU s, {r['wall_s']:.1f} s", flush=True)
+    return {"n_logs": n_logs, "runs": runs}
+
+
+def big_pages(scale: Scale, work: Path, repeats: int) -> dict[str, Any]:
+    """What-if, not a target: the same backfill with 5,000-log pages, which the newer API
+    allows (API-NOTES.md), against a simulator that allows them too; shows how much of the
+    client's CPU is paid per call."""
+    spec = {
+        "seed": 11,
+        "projects": 1,
+        "days": scale.days,
+        "backfill_days": scale.days,
+        "logs_per_day": scale.logs / scale.days / YIELD_30D,
+        "requests_per_day": scale.requests_per_day,
+        "latency_s": 0.02,
+        "log_limit_max": 5000,
+    }
+    runs: dict[str, list[dict[str, Any]]] = {"500": [], "5000": []}
+    with simulator(**spec) as sim:
+        n_logs = next(iter(sim.info["truth"].values()))["logs"]
+        for _ in range(repeats):
+            for size in (500, 5000):
+                r = etl_run(sim, work / "lake-pages", concurrency=8, rate=100_000, page_size=size)
+                runs[str(size)].append(
+                    {
+                        "cpu_s": r["cpu_s"],
+                        "wall_s": r["wall_s"],
+                        "peak_rss_mb": r["peak_rss_mb"],
+                        "log_calls": r["sim_calls"].get("projects_log_list", 0),
+                        "sim_cpu_s": r["sim_cpu_s"],
+                    }
+                )
+                print(f"  page {size}: {r['cpu_s']:.2f} CPU s, {r['wall_s']:.1f} s", flush=True)
     return {"n_logs": n_logs, "runs": runs}
