@@ -46,7 +46,8 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     if args.merge and out.with_suffix(".json").exists():
         results = json.loads(out.with_suffix(".json").read_text())
-        results.setdefault("machine_of_merged_runs", []).append(machine())
+        rerun = {**machine(), "scenarios": sorted(only)}
+        results.setdefault("machine_of_merged_runs", []).append(rerun)
     try:
         if only & {1, 2, 4, 5}:
             print("scenario 1/2/4/5: latency-bound backfill", flush=True)

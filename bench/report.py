@@ -27,7 +27,9 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         "# ubiops-etl benchmarks (issue 7)",
         "",
-        f"Run: {m['date']}, mode {mode}. Machine: {m['nproc']} CPUs ({m['cpu']}), "
+        f"{'First full run' if results.get('machine_of_merged_runs') else 'Run'}: "
+        f"{m['date']}, mode {mode} (re-runs of single scenarios are listed after the details). "
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), "
         f"{m['memory']} RAM, Python {m['python']}, "
         f"load average at start {m['load average at start']} "
         "(a shared box: other engineers' test suites ran at the same time, so absolute times "
@@ -59,9 +61,10 @@ def render(results: dict[str, Any]) -> str:
     if "big_pages" in results:
         _page_rows(results["big_pages"], details)
     for extra in results.get("machine_of_merged_runs", []):
+        which = ", ".join(str(n) for n in extra.get("scenarios", [])) or "some"
         details.append(
-            f"(Scenarios re-run and merged into this file on {extra['date']}, load average "
-            f"{extra['load average at start']}.)"
+            f"(Scenarios {which} re-run and merged into this file on {extra['date']}, load "
+            f"average {extra['load average at start']}; 9 is the sink A/B, 10 the page what-if.)"
         )
     lines += ["", *details]
     analysis = HERE / "analysis.md"
@@ -180,6 +183,7 @@ def _rate_rows(d: dict[str, Any], lines: list[str], details: list[str]) -> None:
 
 
 def _query_rows(d: dict[str, Any], lines: list[str], details: list[str]) -> None:
+    files = ", ".join(f"{table} {n}" for table, n in d["files"].items())
     mart = _med(d["mart_s"])
     lines.append(
         f"| 6 | mart failure rate + p95 run time per deployment and day over {d['logs']:,} logs "
@@ -198,7 +202,7 @@ def _query_rows(d: dict[str, Any], lines: list[str], details: list[str]) -> None
         "",
         f"Lake written through `Lake.write` in batches of 500,000 rows: {d['logs']:,} logs and "
         f"{d['requests']:,} deployment requests over {d['days']} days ({d['build_s']:.0f} s; "
-        f"files: {d['files']}). Times are five runs each on one connection "
+        f"files: {files}). Times are five runs each on one connection "
         "(`warehouse.connect`, the views of the product), median first.",
         "",
         "| query | median s | all runs s | files read |",
