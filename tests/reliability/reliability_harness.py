@@ -350,8 +350,6 @@ def wait_for(check: Callable[[], bool], what: str, timeout_s: float, every_s: fl
 
 # -- the lake against the truth ---------------------------------------------------------------
 
-TABLE_OF_KIND = {"logs": "logs", "requests": "requests", "audit_events": "audit_events"}
-
 
 def read_table(root: Path, table: str, columns: str = "*") -> list[dict[str, Any]]:
     """Every row of `table` straight from its Parquet files (hive partitions), as dicts."""
@@ -376,7 +374,7 @@ def read_rejects(root: Path) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
 
 
-def _parse(text: str) -> datetime:
+def parse_api_time(text: str) -> datetime:
     """An API datetime (6 or 9 fractional digits, Z or +00:00) at microsecond precision."""
     match = re.match(r"(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text)
     if match is None:
@@ -487,7 +485,7 @@ def check_logs(root: Path, world: World, project: str, faults: Faults) -> Verdic
             continue
         if row["log"] != want["log"]:
             verdict.wrong.append(f"{row['id']}: log text differs")
-        elif row["date"] != _parse(want["date"]):
+        elif row["date"] != parse_api_time(want["date"]):
             verdict.wrong.append(f"{row['id']}: date {row['date']} != {want['date']}")
     rejects = [r for r in read_rejects(root) if r["table"] == "logs" and r["project"] == project]
     _check_rejects(verdict, "logs", broken, anonymous, rejects)
@@ -583,7 +581,7 @@ def covered_but_missing(root: Path, sim: SimServer) -> list[str]:
             missing += [
                 f"log {r['id']}"
                 for r in sim.world.truth_logs(project)
-                if start <= _parse(r["date"]) < end and r["id"] not in logs
+                if start <= parse_api_time(r["date"]) < end and r["id"] not in logs
             ]
         for object_type, sub in read_state(root, project, "requests").items():
             if not isinstance(sub, dict) or not sub.get("covered_until"):
@@ -592,7 +590,7 @@ def covered_but_missing(root: Path, sim: SimServer) -> list[str]:
             missing += [
                 f"request {r['id']}"
                 for r in sim.world.truth_requests(project, still_served=True)
-                if _parse(r["time_created"]) < until
+                if parse_api_time(r["time_created"]) < until
                 and r["id"] not in requests
                 and (r.get("deployment") if object_type == "deployment" else r.get("pipeline"))
             ]

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from reliability_harness import Figures, _parse, check_logs, running_sim
+from reliability_harness import Figures, check_logs, parse_api_time, running_sim
 
 from extract import LogCursor
 from flows.runner import execute
@@ -38,19 +38,19 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
         since = now - timedelta(days=3)
         w1, w2, w3 = (since + timedelta(days=i) for i in range(3))
         truth = sim.world.truth_logs(project)
-        in_w2 = [r for r in truth if w2 <= _parse(r["date"]) < w3]
+        in_w2 = [r for r in truth if w2 <= parse_api_time(r["date"]) < w3]
         assert len(in_w2) > 100
         stop = in_w2[len(in_w2) // 2]
         committed = [
             r
             for r in truth
-            if _parse(r["date"]) < w2
-            or _parse(r["date"]) >= w3
+            if parse_api_time(r["date"]) < w2
+            or parse_api_time(r["date"]) >= w3
             or (r in in_w2 and in_w2.index(r) <= in_w2.index(stop))
         ]
         lake = Lake.open(root)
         lake.write("logs", normalize("logs", committed, project=project, extracted_at=now).rows)
-        cursor = LogCursor(w2, w3, last_id=stop["id"], last_date=_parse(stop["date"]))
+        cursor = LogCursor(w2, w3, last_id=stop["id"], last_date=parse_api_time(stop["date"]))
         lake.state.commit(
             project,
             "logs",
