@@ -155,7 +155,7 @@ def test_sigkilled_syncs_converge_to_the_exact_truth(make_etl, figures: Figures,
         latency_s=0.002,
         p_drop=0.02,
         p_truncate=0.02,
-        rate_limit_per_min=600,
+        rate_limit_per_min=150,
         clamp_limit=20,
         p_invalid=0.03,
         mutate_during_paging=True,
@@ -182,7 +182,7 @@ def test_sigkilled_syncs_converge_to_the_exact_truth(make_etl, figures: Figures,
         sim.set_faults(faults_without(faults, mutate_during_paging=False))
         sim.clock.freeze()
         finished = None
-        for _ in range(8):
+        for _ in range(12):
             result = etl.run("sync")
             runs += 1
             assert_clean_exit(result)
