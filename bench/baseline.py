@@ -144,6 +144,15 @@ def run(host: str, token: str, since: datetime, until: datetime, out: Path) -> d
     return rows
 
 
+def peak_rss_mb() -> float:
+    """Peak RSS of this process's own address space (see bench/etl_child.py)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     params = json.loads(sys.argv[1])
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -159,7 +168,7 @@ def main() -> None:
     result = {
         "wall_s": time.perf_counter() - wall0,
         "cpu_s": usage.ru_utime + usage.ru_stime - cpu0,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "rows": rows,
     }
     print(json.dumps(result), flush=True)

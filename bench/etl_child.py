@@ -38,6 +38,16 @@ def cpu_now() -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. `VmHWM` belongs to the process's own address space; Linux's
+    `ru_maxrss` also carries the parent's peak across fork + exec, so a child of a big parent
+    would report the parent's figure."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
