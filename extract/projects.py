@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 # API.md: lowercase letters, digits and dashes, starting with a lowercase letter. The length
 # cap is ours: generous for real names, short enough to be a safe path segment.
 PROJECT_NAME = re.compile(r"[a-z][a-z0-9-]*")
-MAX_PROJECT_NAME_LENGTH = 128
+# The lake uses project names as path segments and takes at most 64 characters; a longer
+# name is refused here, before any call is made for it.
+MAX_PROJECT_NAME_LENGTH = 64
 
 
 def validate_project_name(name: object) -> str:

@@ -196,6 +196,7 @@ async def _execute_locked(
                 logger.warning("skipping project %r: %s", name, why)
             ctx = streams.RunContext(client, lake, settings, now, logger)
             ctx.checkpoint_windows = backfill
+            ctx.batch_rows = settings.batch_rows
             if progress is not None:
                 ctx.progress = progress
             jobs = [

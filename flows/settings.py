@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     rate_per_minute: int = Field(295, ge=1, le=100_000)
     concurrency: int = Field(4, ge=1, le=64)
     page_size: int = Field(500, ge=1, le=5000)
+    batch_rows: int = Field(50_000, ge=100, le=10_000_000)
+    """Rows buffered per table before a write and a cursor commit: memory and the work a
+    killed run repeats both follow it."""
     initial_history: timedelta = timedelta(days=7)
     lookback: timedelta = timedelta(hours=1)
     request_retention: timedelta = timedelta(days=7)

@@ -115,7 +115,8 @@ class SimulatorApp(Starlette):
     connection (Starlette's error middleware wraps `send` before any user middleware)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[RAW_SEND_KEY] = send
+        # setdefault: an ASGI wrapper in front keeps the outermost (real) send for drops.
+        scope.setdefault(RAW_SEND_KEY, send)
         await super().__call__(scope, receive, send)
 
 

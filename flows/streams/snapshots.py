@@ -54,8 +54,15 @@ async def sync_snapshots(ctx: RunContext, project: str) -> StreamResult:
     result = StreamResult(project, "snapshots", windows_total=len(SNAPSHOT_TABLES))
     raw = await fetch_snapshot(ctx.client, project)
     for schema in SNAPSHOT_TABLES:
+        if schema.name not in raw:
+            # The token may not read this endpoint (left out by extract): keep the rows the
+            # lake already has rather than replacing them with nothing.
+            ctx.logger.warning(
+                "snapshot %s of %s not readable; kept as it was", schema.name, project
+            )
+            continue
         sink = ctx.sink(schema.name, project)
-        sink.add(raw.get(schema.name, []))
+        sink.add(raw[schema.name])
         result.pages += 1
         account(result, await sink.flush())
         result.windows_done += 1

@@ -10,6 +10,7 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from flows.prefect_flows import backfill_flow, compact_flow, sync_flow
+from simulator import serve_in_thread
 from warehouse import Lake
 
 pytestmark = pytest.mark.timeout(300)
@@ -113,3 +114,31 @@ async def test_compact_flow_leaves_one_file_per_partition(sim, tmp_path):
     for partition in (tmp_path / "logs").glob("project=*/day=*"):
         assert len(list(partition.glob("*.parquet"))) == 1
     assert_exact(sim, tmp_path)
+
+
+async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_path, monkeypatch):
+    """When the token loses access to one snapshot endpoint, that table keeps its last rows
+    instead of being replaced by nothing, and the other tables still refresh."""
+    assert (await sync_flow(warehouse=str(tmp_path), since="4d", streams=["snapshots"]))["ok"]
+    before = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
+    ).fetchall()[0][0]
+    assert before > 0
+
+    async def forbid_quotas(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].endswith("/quotas"):
+            body = b'{"error": "Permission denied"}'
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await sim.app(scope, receive, send)
+
+    with serve_in_thread(forbid_quotas) as server:
+        monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
+        ledger = await sync_flow(warehouse=str(tmp_path), streams=["snapshots"])
+    assert ledger["ok"], ledger
+    after = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
+    ).fetchall()[0][0]
+    assert after == before

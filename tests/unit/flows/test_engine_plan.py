@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from extract import RequestCursor
 from flows import intervals
-from flows.streams import plan_log_spans, plan_request_windows, request_start
 from flows.settings import Settings
+from flows.streams import plan_log_spans, plan_request_windows, request_start
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 SETTINGS = Settings(initial_history="7d", lookback="1h")
