@@ -1,14 +1,13 @@
 """End-to-end: the installed `ubiops-etl` as a subprocess, as a user runs it.
 
-One Prefect server (`prefect server start`) serves the whole session, the way a scheduled
-installation runs; the simulator runs as its own server process over a real socket.
+One Prefect server (`prefect server start`, tests/conftest.py) serves the whole session, the
+way a scheduled installation runs; the simulator runs as its own process over a real socket.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "ubiops-etl")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(check, what: str, timeout_s: float = 90.0) -> None:
@@ -49,35 +41,6 @@ def base_env(tmp: Path) -> dict[str, str]:
         UBIOPS_ETL_RATE_PER_MINUTE="60000",
     )
     return env
-
-
-@pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Prefect server for the session; its URL is PREFECT_API_URL."""
-    tmp = tmp_path_factory.mktemp("prefect")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    proc = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=base_env(tmp),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError("prefect server exited")
-        try:
-            return httpx.get(f"{url}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(healthy, "prefect server", timeout_s=120)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @dataclass
@@ -139,9 +102,11 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, prefect_api: str, simulator_proc: SimProc) -> Cli:
-    """Run `ubiops-etl` against the simulator and the session's Prefect server."""
+def cli(tmp_path: Path, prefect_api: str, prefect_home: Path, simulator_proc: SimProc) -> Cli:
+    """Run `ubiops-etl` against the simulator and the session's Prefect server
+    (tests/conftest.py)."""
     env = base_env(tmp_path)
+    env["PREFECT_HOME"] = str(prefect_home)
     env.update(
         PREFECT_API_URL=prefect_api,
         UBIOPS_API_HOST=simulator_proc.host,

@@ -8,26 +8,22 @@ at hand. At the end of the session the figures go to bench/reliability.md.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from reliability_harness import (
-    BIN,
     SOAK,
     Etl,
     Figures,
     SimServer,
     clean_env,
-    wait_for,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -109,47 +105,7 @@ def render_figures(fig: Figures, outcomes: dict[str, str], seconds: float) -> st
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """PREFECT_HOME of the server and of every CLI run (searched for secrets too)."""
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-@pytest.fixture(scope="session")
-def prefect_api(prefect_home: Path) -> Iterator[str]:
-    """A real Prefect server for the session; its URL is PREFECT_API_URL."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    url = f"http://127.0.0.1:{port}/api"
-    env = clean_env(
-        {"PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    )
-    proc = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError("prefect server exited")
-        try:
-            return httpx.get(f"{url}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        if not wait_for(healthy, "prefect server", timeout_s=180, every_s=0.2):
-            raise TimeoutError("prefect server did not start in 180 s")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
+# prefect_home and prefect_api: the session's Prefect server, from tests/conftest.py.
 
 EtlFactory = Callable[..., Etl]
 
