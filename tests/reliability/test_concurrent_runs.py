@@ -22,7 +22,7 @@ def test_two_syncs_at_once_one_refuses_with_exit_3(make_etl, figures: Figures, s
     """Of two syncs started together, exactly one exits 3 saying another run holds the lake."""
     # Latency keeps the winner inside its locked section for seconds, far longer than the
     # difference in start-up time of two processes started together.
-    with running_sim(replace(SPEC, seed=seed), Faults(latency_s=0.3)) as sim:
+    with running_sim(replace(SPEC, seed=seed), Faults(latency_s=0.5)) as sim:
         sim.clock.freeze()
         etl = make_etl(sim)
         first, second = etl.spawn("sync", entry=False), etl.spawn("sync", entry=False)
