@@ -156,63 +156,52 @@ async def execute(
     `lake_factory` opens the lake at the warehouse root (tests pass one with a faulty storage).
     """
     lake = await asyncio.to_thread(lake_factory, settings.warehouse)
+    summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now)
     with lake.lock():
         await asyncio.to_thread(lake.repair)
-        return await _execute_locked(
-            lake,
-            settings,
-            kind=kind,
-            since=since,
-            until=until,
-            now=now,
-            logger=logger,
-            runner=runner,
-            progress=progress,
-            clock=clock,
-            client_factory=client_factory,
-        )
-
-
-async def _execute_locked(
-    lake: Lake,
-    settings: Settings,
-    *,
-    kind: str,
-    since: datetime | None,
-    until: datetime,
-    now: datetime,
-    logger: logging.Logger | logging.LoggerAdapter[Any],
-    runner: StreamRunner,
-    progress: streams.ProgressHook | None,
-    clock: Clock | None,
-    client_factory: Callable[[ClientConfig], Any],
-) -> RunSummary:
-    summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now)
-    backfill = kind == "backfill"
-    async with client_factory(client_config(settings)) as client:
-        try:
-            projects, summary.skipped_projects = await resolve_projects(client, settings.projects)
-            for name, why in summary.skipped_projects.items():
-                logger.warning("skipping project %r: %s", name, why)
+        async with client_factory(client_config(settings)) as client:
             ctx = streams.RunContext(client, lake, settings, now, logger)
-            ctx.checkpoint_windows = backfill
+            ctx.checkpoint_windows = kind == "backfill"
             ctx.batch_rows = settings.batch_rows
             if progress is not None:
                 ctx.progress = progress
-            jobs = [
-                runner(ctx, project, stream, since, until, backfill)
-                for project in projects
-                for stream in settings.streams
-            ]
-            summary.results = list(await asyncio.gather(*jobs))
-        except Exception as exc:
-            summary.error = str(exc)
-            raise
-        finally:
-            summary.api_calls = client.stats.calls
-            summary.retries = client.stats.retries
-            summary.throttled = sum(g.throttled for g in client.stats.groups.values())
-            summary.finished_at = (clock or current_clock())()
-            await asyncio.to_thread(lake.ledger.append, summary.to_ledger())
+            try:
+                await _sync_all(ctx, summary, runner, since, until, backfill=kind == "backfill")
+            except Exception as exc:
+                summary.error = str(exc)
+                raise
+            finally:
+                await _record(summary, ctx, clock or current_clock())
     await asyncio.to_thread(build_bi_database, lake.root)
     return summary
+
+
+async def _sync_all(
+    ctx: streams.RunContext,
+    summary: RunSummary,
+    runner: StreamRunner,
+    since: datetime | None,
+    until: datetime,
+    *,
+    backfill: bool,
+) -> None:
+    """Every stream of every project to sync, concurrently; results into the summary."""
+    projects, summary.skipped_projects = await resolve_projects(ctx.client, ctx.settings.projects)
+    for name, why in summary.skipped_projects.items():
+        ctx.logger.warning("skipping project %r: %s", name, why)
+    jobs = [
+        runner(ctx, project, stream, since, until, backfill)
+        for project in projects
+        for stream in ctx.settings.streams
+    ]
+    summary.results = list(await asyncio.gather(*jobs))
+
+
+async def _record(summary: RunSummary, ctx: streams.RunContext, clock: Clock) -> None:
+    """The run's API figures and end time, appended to the lake's run ledger."""
+    stats = ctx.client.stats
+    summary.api_calls = stats.calls
+    summary.retries = stats.retries
+    summary.throttled = sum(group.throttled for group in stats.groups.values())
+    summary.finished_at = clock()
+    await asyncio.to_thread(ctx.lake.ledger.append, summary.to_ledger())
