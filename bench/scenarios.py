@@ -129,18 +129,23 @@ def compare_ids(lake: Path, baseline_out: Path) -> dict[str, dict[str, int]]:
     return report
 
 
-def latency_bound(scale: Scale, work: Path, concurrencies: tuple[int, ...]) -> dict[str, Any]:
-    """Scenarios 1, 2, 4, 5: N logs over 30 days + requests + audit, 20 ms per call."""
-    per_day = scale.logs / scale.days / YIELD_30D
-    spec = {
+def latency_world(scale: Scale) -> dict[str, Any]:
+    """The world of the latency-bound scenarios: one project, N logs over the scale's days,
+    requests and audit, 20 ms added to every call."""
+    return {
         "seed": 11,
         "projects": 1,
         "days": scale.days,
         "backfill_days": scale.days,
-        "logs_per_day": per_day,
+        "logs_per_day": scale.logs / scale.days / YIELD_30D,
         "requests_per_day": scale.requests_per_day,
         "latency_s": 0.02,
     }
+
+
+def latency_bound(scale: Scale, work: Path, concurrencies: tuple[int, ...]) -> dict[str, Any]:
+    """Scenarios 1, 2, 4, 5: N logs over 30 days + requests + audit, 20 ms per call."""
+    spec = latency_world(scale)
     out: dict[str, Any] = {"spec": spec, "etl": {}, "baseline": []}
     with simulator(**spec) as sim:
         out["truth"] = sim.info["truth"]
@@ -300,16 +305,7 @@ def now_utc() -> str:
 def sink_ab(scale: Scale, work: Path, repeats: int) -> dict[str, Any]:
     """Before/after of normalising pages in chunks (flows/sink.py): CPU of the same backfill
     with per-page normalisation (the old behaviour) and with the default, alternating."""
-    per_day = scale.logs / scale.days / YIELD_30D
-    spec = {
-        "seed": 11,
-        "projects": 1,
-        "days": scale.days,
-        "backfill_days": scale.days,
-        "logs_per_day": per_day,
-        "requests_per_day": scale.requests_per_day,
-        "latency_s": 0.02,
-    }
+    spec = latency_world(scale)
     runs: dict[str, list[dict[str, float]]] = {"per page": [], "chunks of 5,000": []}
     with simulator(**spec) as sim:
         n_logs = next(iter(sim.info["truth"].values()))["logs"]
@@ -325,16 +321,7 @@ def big_pages(scale: Scale, work: Path, repeats: int) -> dict[str, Any]:
     """What-if, not a target: the same backfill with 5,000-log pages, which the newer API
     allows (API-NOTES.md), against a simulator that allows them too; shows how much of the
     client's CPU is paid per call."""
-    spec = {
-        "seed": 11,
-        "projects": 1,
-        "days": scale.days,
-        "backfill_days": scale.days,
-        "logs_per_day": scale.logs / scale.days / YIELD_30D,
-        "requests_per_day": scale.requests_per_day,
-        "latency_s": 0.02,
-        "log_limit_max": 5000,
-    }
+    spec = {**latency_world(scale), "log_limit_max": 5000}
     runs: dict[str, list[dict[str, Any]]] = {"500": [], "5000": []}
     with simulator(**spec) as sim:
         n_logs = next(iter(sim.info["truth"].values()))["logs"]
