@@ -27,15 +27,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEMO_WAREHOUSE = Path(".ubiops-etl/demo")
+DEMO_WAREHOUSE = ".ubiops-etl/demo"
 
 WarehouseOpt = Annotated[
-    Path,
+    str,
     typer.Option(
         "--warehouse",
         "-w",
         envvar="UBIOPS_ETL_WAREHOUSE",
-        help="Lake root directory.",
+        help="Lake root: a directory, or s3://bucket/prefix, gs://..., az://... / abfss://...",
         show_default=True,
     ),
 ]
@@ -78,7 +78,7 @@ def _run_range(
     run: Callable[..., int],
     since: str | None,
     until: str | None,
-    warehouse: Path,
+    warehouse: str,
     projects: list[str] | None,
     streams: list[str] | None,
     concurrency: int | None,

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 from datetime import datetime
-from pathlib import Path
 
 from flows import console
 from flows.errors import UsageError
 from flows.runs import report_run
-from warehouse import format_table, rows_per_table, run_sql
+from warehouse import Lake, LakeLocation, format_table, rows_per_table, run_sql
 
 DEMO_MARKER = ".ubiops-etl-demo"
 DEMO_DAYS = 3
@@ -54,26 +52,29 @@ ASK_YOUR_OWN = """Ask your own questions:
   BI tools: open {bi} read-only (views over the Parquet files)"""
 
 
-def prepare_warehouse(warehouse: Path) -> None:
-    """Start from an empty demo lake; never wipe a directory the demo did not create."""
-    if warehouse.exists() and any(warehouse.iterdir()):
-        if not (warehouse / DEMO_MARKER).exists():
+def prepare_warehouse(location: LakeLocation) -> None:
+    """Start from an empty demo lake; never wipe a root the demo did not create."""
+    store = Lake(location).store
+    found = store.list("")
+    if found:
+        if not any(info.key == DEMO_MARKER for info in found):
             raise UsageError(
-                f"{warehouse} is not empty and was not made by the demo; "
-                "point --warehouse at an empty or demo directory"
+                f"{location} is not empty and was not made by the demo; "
+                "point --warehouse at an empty or demo location"
             )
-        shutil.rmtree(warehouse)
-    warehouse.mkdir(parents=True, exist_ok=True)
-    (warehouse / DEMO_MARKER).write_text("made by `ubiops-etl demo`; safe to delete\n")
+        for info in found:
+            store.delete(info.key)
+    store.put(DEMO_MARKER, b"made by `ubiops-etl demo`; safe to delete\n")
 
 
-def run_demo(*, warehouse: Path, seed: int, now: datetime) -> int:
+def run_demo(*, warehouse: str, seed: int, now: datetime) -> int:
     """Simulator -> real sync flow -> lake -> three answers."""
     from flows.prefect_flows import sync_flow
     from simulator import SystemClock, WorldSpec, create_app, generate_world, serve_in_thread
 
     started = time.monotonic()
-    prepare_warehouse(warehouse)
+    location = LakeLocation.parse(warehouse, os.environ)
+    prepare_warehouse(location)
     world = generate_world(WorldSpec(seed=seed, days=DEMO_DAYS), now=now)
     app = create_app(world, clock=SystemClock())
     with serve_in_thread(app, host="127.0.0.1", port=0) as server:
@@ -88,7 +89,7 @@ def run_demo(*, warehouse: Path, seed: int, now: datetime) -> int:
         # real API's 300 calls a minute.
         ledger = asyncio.run(
             sync_flow(
-                warehouse=str(warehouse),
+                warehouse=warehouse,
                 since=f"{DEMO_DAYS + 1}d",
                 until="now",
                 concurrency=8,
@@ -97,12 +98,13 @@ def run_demo(*, warehouse: Path, seed: int, now: datetime) -> int:
         )
     code = report_run(ledger)
     console.out.print("\n[bold]Rows per table[/]")
-    counts = rows_per_table(warehouse)
+    counts = rows_per_table(location)
     for table, rows in counts.items():
         console.out.print(f"  {table:<24}{rows:>10,}")
     for title, query in QUESTIONS:
         console.out.print(f"\n[bold]{title}[/]\n[dim]{query}[/]")
-        console.out.print(format_table(run_sql(warehouse, query)), markup=False, highlight=False)
-    hint = ASK_YOUR_OWN.format(warehouse=warehouse, bi=warehouse / "ubiops.duckdb")
+        console.out.print(format_table(run_sql(location, query)), markup=False, highlight=False)
+    bi = location.join("ubiops.duckdb") if location.is_local else "a file UBIOPS_ETL_BI_FILE names"
+    hint = ASK_YOUR_OWN.format(warehouse=warehouse, bi=bi)
     console.out.print(f"\nDone in {time.monotonic() - started:.0f}s. {hint}", highlight=False)
     return code

@@ -1,7 +1,7 @@
 """Expected failures end with one line that says what to fix, and a non-zero exit code.
 
 Exit codes: 0 everything synced; 1 a run failed or finished incomplete; 2 bad flag, setting or
-input; 3 the warehouse is held by another run. Unexpected errors keep their traceback, since
+input; 3 nothing could run: every (project, stream) is being written by another run. Unexpected errors keep their traceback, since
 those are bugs to report.
 """
 
@@ -17,7 +17,7 @@ from extract.errors import ExtractError
 from flows import console
 from flows.settings import MissingToken
 from flows.timeparse import BadTime
-from warehouse.errors import LakeBusy, QueryRefused, WarehouseError
+from warehouse.errors import LeaseBusy, NotALake, QueryRefused, WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -41,11 +41,11 @@ def run_cli(action: Callable[[], int | None]) -> None:
     """Run a command body; translate expected failures; exit with the body's code."""
     try:
         code = action() or EXIT_OK
-    except (BadTime, MissingToken, UsageError, QueryRefused) as exc:
+    except (BadTime, MissingToken, UsageError, QueryRefused, NotALake) as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     except pydantic.ValidationError as exc:
         raise fail(_settings_message(exc), EXIT_USAGE) from None
-    except LakeBusy as exc:
+    except LeaseBusy as exc:
         raise fail(f"{exc}; wait for it to finish or stop it, then retry", EXIT_BUSY) from None
     except (ExtractError, WarehouseError) as exc:
         raise fail(str(exc), EXIT_FAILED) from None

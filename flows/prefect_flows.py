@@ -27,7 +27,6 @@ from flows.settings import Settings
 from flows.streams import RunContext
 from flows.summary import RunSummary, StreamResult
 from flows.timeparse import parse_instant
-from warehouse import Lake, LakeBusy
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -104,22 +103,21 @@ async def _run(
             await aupdate_progress_artifact(artifact, progress=100.0 * done / max(total, 1))
         return result
 
-    try:
-        summary = await runner.execute(
-            settings,
-            kind=kind,
-            since=start,
-            until=end,
-            now=now,
-            logger=logger,
-            runner=tracked,
-            progress=progress,
-        )
-    except LakeBusy as busy:
-        # Not a failure of this run: another one is writing the lake. Say so and stop.
-        logger.warning("%s skipped: %s", kind, busy)
-        skipped = RunSummary(runner.new_run_id(), kind, now, now, error=str(busy))
-        return skipped.to_ledger() | {"busy": True}
+    summary = await runner.execute(
+        settings,
+        kind=kind,
+        since=start,
+        until=end,
+        now=now,
+        logger=logger,
+        runner=tracked,
+        progress=progress,
+    )
+    if summary.all_busy:
+        # Not a failure of this run: other runs are writing every stream. Say so and stop.
+        why = "every project and stream is being written by another run"
+        logger.warning("%s skipped: %s", kind, why)
+        return summary.to_ledger() | {"busy": True, "error": why}
     await _publish(summary, logger)
     return summary.to_ledger()
 
@@ -171,11 +169,11 @@ async def backfill_flow(
 
 @flow(name="ubiops-compact", log_prints=False)
 def compact_flow(warehouse: str | None = None) -> dict[str, Any]:
-    """Merge small files into few per partition, atomically, under the lake's writer lock."""
+    """Bin-pack small files per project (one commit each) and delete what they replaced; a
+    (project, stream) another run is writing is skipped and reported."""
     settings = Settings.from_overrides(warehouse=warehouse)
     logger = get_run_logger()
-    lake = Lake.open(settings.warehouse)
-    with lake.lock():
-        report = lake.compact()
+    lake = runner.open_lake(settings, runner.current_clock())
+    report = lake.compact(runner.new_run_id())
     logger.info("compaction: %s", report)
     return dataclasses.asdict(report)

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -32,7 +31,8 @@ from flows import streams
 from flows.errors import UsageError
 from flows.settings import Settings
 from flows.summary import RunSummary, StreamResult
-from warehouse import Lake, WarehouseError, build_bi_database
+from warehouse import Lake, Lease, LeaseBusy, LeaseLost, WarehouseError, build_bi_database
+from warehouse.layout import lease_name
 
 Clock = Callable[[], datetime]
 StreamRunner = Callable[..., Awaitable[StreamResult]]
@@ -136,6 +136,16 @@ async def resolve_projects(
     return chosen, skipped
 
 
+def open_lake(settings: Settings, clock: Clock) -> Lake:
+    """The lake at the settings' root, with their lease and time-travel settings."""
+    return Lake.open(
+        settings.location,
+        clock=clock,
+        lease_ttl=settings.lease_ttl,
+        keep_removed=settings.keep_removed,
+    )
+
+
 async def execute(
     settings: Settings,
     *,
@@ -148,31 +158,26 @@ async def execute(
     progress: streams.ProgressHook | None = None,
     clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
-    lake_factory: Callable[[Path], Lake] = Lake.open,
 ) -> RunSummary:
-    """Hold the lake's writer lock, repair a crashed run's leftovers, sync every (project,
-    stream) and record the summary. LakeBusy if another run holds the lake.
-
-    `lake_factory` opens the lake at the warehouse root (tests pass one with a faulty storage).
-    """
-    lake = await asyncio.to_thread(lake_factory, settings.warehouse)
+    """Sync every (project, stream) under its lease, record the summary in the run ledger and
+    rebuild the BI file. A (project, stream) another live run holds is skipped as busy."""
+    tick = clock or current_clock()
+    lake = await asyncio.to_thread(open_lake, settings, tick)
     summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now)
-    with lake.lock():
-        await asyncio.to_thread(lake.repair)
-        async with client_factory(client_config(settings)) as client:
-            ctx = streams.RunContext(client, lake, settings, now, logger)
-            ctx.checkpoint_windows = kind == "backfill"
-            ctx.batch_rows = settings.batch_rows
-            if progress is not None:
-                ctx.progress = progress
-            try:
-                await _sync_all(ctx, summary, runner, since, until, backfill=kind == "backfill")
-            except Exception as exc:
-                summary.error = str(exc)
-                raise
-            finally:
-                await _record(summary, ctx, clock or current_clock())
-    await asyncio.to_thread(build_bi_database, lake.root)
+    async with client_factory(client_config(settings)) as client:
+        ctx = streams.RunContext(client, lake, settings, now, logger)
+        ctx.checkpoint_windows = kind == "backfill"
+        ctx.batch_rows = settings.batch_rows
+        if progress is not None:
+            ctx.progress = progress
+        try:
+            await _sync_all(ctx, summary, runner, since, until, backfill=kind == "backfill")
+        except Exception as exc:
+            summary.error = str(exc)
+            raise
+        finally:
+            await _record(summary, ctx, tick)
+    await asyncio.to_thread(build_bi_database, lake.location, settings.bi_file)
     return summary
 
 
@@ -190,11 +195,66 @@ async def _sync_all(
     for name, why in summary.skipped_projects.items():
         ctx.logger.warning("skipping project %r: %s", name, why)
     jobs = [
-        runner(ctx, project, stream, since, until, backfill)
+        _leased(ctx, summary.run_id, runner, project, stream, since, until, backfill)
         for project in projects
         for stream in ctx.settings.streams
     ]
     summary.results = list(await asyncio.gather(*jobs))
+
+
+async def _leased(
+    ctx: streams.RunContext,
+    run_id: str,
+    runner: StreamRunner,
+    project: str,
+    stream: str,
+    since: datetime | None,
+    until: datetime,
+    backfill: bool,
+) -> StreamResult:
+    """Run one (project, stream) while holding its lease (renewed in the background), then
+    sweep the files its commits replaced. Busy: another live run holds the lease."""
+    try:
+        lease = await asyncio.to_thread(ctx.lake.leases.take, lease_name(project, stream), run_id)
+    except LeaseBusy as busy:
+        ctx.logger.warning("%s of %s skipped: %s", stream, project, busy)
+        return StreamResult(project, stream, ok=False, busy=True, error=str(busy))
+    work = asyncio.ensure_future(runner(ctx, project, stream, since, until, backfill))
+    lost: list[LeaseLost] = []
+    beat = asyncio.ensure_future(_heartbeat(ctx, lease, work, lost))
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        if not lost:
+            raise
+        ctx.logger.error("%s of %s stopped: %s", stream, project, lost[0])
+        return StreamResult(project, stream, ok=False, error=str(lost[0]))
+    finally:
+        beat.cancel()
+        await asyncio.to_thread(lease.release)
+    if result.ok:
+        try:
+            await asyncio.to_thread(ctx.lake.sweep, project, stream)
+        except (WarehouseError, OSError) as exc:  # the data is committed; the next run sweeps
+            ctx.logger.warning("sweeping %s of %s failed: %s", stream, project, exc)
+    return result
+
+
+async def _heartbeat(
+    ctx: streams.RunContext, lease: Lease, work: asyncio.Future[Any], lost: list[LeaseLost]
+) -> None:
+    """Renew `lease` every third of its lifetime; if another run took it over, stop `work`."""
+    interval = lease.ttl.total_seconds() / 3
+    while not work.done():
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(lease.renew)
+        except LeaseLost as exc:
+            lost.append(exc)
+            work.cancel()
+            return
+        except (WarehouseError, OSError) as exc:  # a store hiccup: try again next beat
+            ctx.logger.warning("renewing the lease %s failed: %s", lease.name, exc)
 
 
 async def _record(summary: RunSummary, ctx: streams.RunContext, clock: Clock) -> None:
@@ -204,4 +264,4 @@ async def _record(summary: RunSummary, ctx: streams.RunContext, clock: Clock) ->
     summary.retries = stats.retries
     summary.throttled = sum(group.throttled for group in stats.groups.values())
     summary.finished_at = clock()
-    await asyncio.to_thread(ctx.lake.ledger.append, summary.to_ledger())
+    await asyncio.to_thread(ctx.lake.ledger.append, summary.to_ledger(), summary.run_id)

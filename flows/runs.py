@@ -127,11 +127,13 @@ def run_compact(settings: Settings) -> int:
     """`ubiops-etl compact`."""
     from flows.prefect_flows import compact_flow
 
-    report = compact_flow(warehouse=str(settings.warehouse))
+    report = compact_flow(warehouse=settings.warehouse)
     console.out.print(
-        f"compacted {report['partitions_compacted']} partitions: "
-        f"{report['files_before']} files -> {report['files_after']} ({report['rows']:,} rows)"
+        f"compacted {report['projects']} project tables: {report['files_removed']} files "
+        f"merged into {report['files_added']}, {report['files_swept']} replaced files deleted"
     )
+    for name in report["skipped_busy"]:
+        console.err.print(f"{name} skipped: another run is writing it", markup=False)
     return EXIT_OK
 
 
@@ -140,13 +142,9 @@ def run_query(settings: Settings, query: str, *, fmt: str) -> int:
     formatters = {"table": format_table, "csv": format_csv, "json": format_json}
     if fmt not in formatters:
         raise UsageError(f"unknown --format {fmt!r}; use table, csv or json")
-    if not settings.warehouse.is_dir():
-        raise UsageError(
-            f"no warehouse at {settings.warehouse}; run `ubiops-etl sync` first "
-            "or point --warehouse / UBIOPS_ETL_WAREHOUSE at one"
-        )
+    lake = Lake.open(settings.location, create=False)  # NotALake: nothing synced there
     try:
-        result = run_sql(settings.warehouse, query)
+        result = run_sql(lake.location, query)
     except duckdb.Error as exc:
         # A mistake in the SQL, or a file outside the lake it may not read: one line, exit 2.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -157,9 +155,7 @@ def run_query(settings: Settings, query: str, *, fmt: str) -> int:
 
 def show_status(settings: Settings, *, now: datetime) -> int:
     """`ubiops-etl status`: cursor, last run, rows and lag per (project, stream)."""
-    if not settings.warehouse.is_dir():
-        raise UsageError(f"no warehouse at {settings.warehouse}; run `ubiops-etl sync` first")
-    lake = Lake.open(settings.warehouse)
+    lake = Lake.open(settings.location, create=False)
     runs = lake.ledger.read()
     last_ok: dict[tuple[str, str], str] = {}
     for run in runs:
@@ -217,7 +213,7 @@ def _cursor_of(state: dict[str, Any], stream: str) -> datetime | None:
 
 def _rows_by_project(settings: Settings) -> dict[tuple[str, str], int]:
     result = run_sql(
-        settings.warehouse,
+        settings.location,
         "SELECT project, 'logs' AS s, count(*) FROM logs GROUP BY ALL "
         "UNION ALL SELECT project, 'requests', count(*) FROM requests GROUP BY ALL "
         "UNION ALL SELECT project, 'audit_events', count(*) FROM audit_events GROUP BY ALL "

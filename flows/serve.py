@@ -27,7 +27,7 @@ def build_deployments(
     """The sync and compact deployments with their schedules and parameters (no token)."""
     from flows.prefect_flows import compact_flow, sync_flow
 
-    warehouse = str(settings.warehouse.resolve())
+    warehouse = settings.location.uri  # absolute: the worker may start elsewhere
     params: dict[str, Any] = {"warehouse": warehouse, "streams": list(settings.streams)}
     if settings.projects:
         params["projects"] = list(settings.projects)

@@ -6,19 +6,20 @@ the environment: extract, transform and warehouse receive plain values from here
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.timeparse import parse_age
+from warehouse import LakeLocation
 
 Stream = Literal["logs", "requests", "audit_events", "snapshots"]
 ALL_STREAMS: tuple[Stream, ...] = ("logs", "requests", "audit_events", "snapshots")
 DEFAULT_HOST = "https://api.ubiops.com/v2.1"
-DEFAULT_WAREHOUSE = Path(".ubiops-etl/warehouse")
+DEFAULT_WAREHOUSE = ".ubiops-etl/warehouse"
 
 
 class Settings(BaseSettings):
@@ -34,7 +35,14 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("api_token", "UBIOPS_API_TOKEN")
     )
-    warehouse: Path = DEFAULT_WAREHOUSE
+    warehouse: str = DEFAULT_WAREHOUSE
+    """A local path or an object-store URL (s3://, gs://, az://, abfss://)."""
+    bi_file: str | None = None
+    """Where to write the BI DuckDB file (default: `<warehouse>/ubiops.duckdb` when local)."""
+    keep_removed: timedelta = timedelta(0)
+    """How long files that a commit replaced are kept for time travel before the end of a
+    run deletes them (0: at once, so plain Parquet readers see each record once)."""
+    lease_ttl: timedelta = Field(timedelta(minutes=5), ge=timedelta(seconds=10))
     projects: Annotated[tuple[str, ...], NoDecode] = ()
     streams: Annotated[tuple[Stream, ...], NoDecode] = ALL_STREAMS
     # 295 + the client bucket's burst of 5 = 300 calls in any 60 s, the documented limit: the
@@ -59,7 +67,21 @@ class Settings(BaseSettings):
             raise ValueError(f"UBIOPS_API_HOST must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
 
-    @field_validator("initial_history", "lookback", "request_retention", mode="before")
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_is_a_location(cls, value: str) -> str:
+        LakeLocation.parse(value, os.environ)  # InvalidLocation (a ValueError) says what to fix
+        return value
+
+    @property
+    def location(self) -> LakeLocation:
+        """The lake root, parsed; the endpoint variables come from the environment."""
+        return LakeLocation.parse(self.warehouse, os.environ)
+
+    @field_validator(
+        "initial_history", "lookback", "request_retention", "keep_removed", "lease_ttl",
+        mode="before",
+    )
     @classmethod
     def _parse_age(cls, value: object) -> object:
         # Accept the CLI's short ages (`7d`, `90m`) as well as seconds and ISO 8601 durations.

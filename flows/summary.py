@@ -25,6 +25,8 @@ class StreamResult:
     windows_total: int = 0
     covered_until: datetime | None = None
     error: str | None = None
+    busy: bool = False
+    """Another live run holds this (project, stream)'s lease: skipped, not failed."""
 
     def lag_seconds(self, now: datetime) -> float | None:
         """How far the stream's committed data lags behind `now`."""
@@ -50,7 +52,16 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.skipped_projects and all(r.ok for r in self.results)
+        return (
+            self.error is None
+            and not self.skipped_projects
+            and all(r.ok or r.busy for r in self.results)
+        )
+
+    @property
+    def all_busy(self) -> bool:
+        """Nothing could run: every (project, stream) is being written by another run."""
+        return bool(self.results) and all(r.busy for r in self.results)
 
     @property
     def rows_written(self) -> int:
@@ -104,7 +115,7 @@ class RunSummary:
             {
                 "project": r.project,
                 "stream": r.stream,
-                "status": "ok" if r.ok else "FAILED",
+                "status": "ok" if r.ok else "busy" if r.busy else "FAILED",
                 "rows_written": r.rows_written,
                 "rows_seen": r.rows_in,
                 "rejects": r.rejects,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from s3server import S3Server, running_s3
 
 BIN = Path(sys.executable).parent
 
@@ -60,3 +61,19 @@ def _healthy(url: str, proc: subprocess.Popen[bytes]) -> bool:
         return httpx.get(f"{url}/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One moto S3 server process for the session (buckets keep tests apart)."""
+    with running_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_root(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh `s3://bucket/lake` root on the session's S3 server, with the AWS variables
+    of this process pointing at it."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    return f"s3://{s3_server.new_bucket()}/lake"

@@ -1,31 +1,33 @@
-"""The Parquet lake: layout, atomic writes, merge, compaction, state and DuckDB views.
+"""The lake: Delta tables on a local or object-store root, state, leases and DuckDB views.
 
 Writing (flows)::
 
-    lake = Lake.open(root)                    # creates the layout, repairs a crashed run
-    with lake.lock():                         # one writing process at a time (LakeBusy)
-        result = lake.write("logs", frame)    # frame: exactly SCHEMAS["logs"].polars_schema
-        lake.write_rejects(rejects)           # REJECTS_SCHEMA
-        lake.state.commit(project, "logs", {...})   # only after the write returned
-        lake.ledger.append(summary)
-        lake.compact()
+    lake = Lake.open("s3://bucket/lake")          # or a path; converts an old Parquet lake
+    with lake.lease(project, "logs", run_id):      # one writer per (project, stream): LeaseBusy
+        result = lake.write("logs", frame)        # one atomic commit (insert-if-absent here)
+        lake.write_rejects(rejects)               # REJECTS_SCHEMA
+        lake.state.commit(project, "logs", {...})  # only after the commit returned
+        lake.sweep(project, "logs")               # delete files no commit uses any more
+    lake.ledger.append(summary, run_id)
 
-Reading: `run_sql(root, sql)` (one SELECT, confined to the lake), `connect(root)` for a
-DuckDB connection with the views and marts, `rows_per_table(root)`, `build_bi_database(root)`.
-Fault injection for tests lives in `warehouse.testing`.
+Reading: `run_sql(location, sql)` (one SELECT, confined to the lake), `connect(location)` for a
+DuckDB connection with the views and marts, `rows_per_table`, `build_bi_database`.
 """
 
-from warehouse.compact import CompactReport
 from warehouse.errors import (
+    InvalidLocation,
     InvalidName,
-    LakeBusy,
+    LeaseBusy,
+    LeaseLost,
+    NotALake,
     QueryRefused,
     SchemaMismatch,
     UnsafePath,
     WarehouseError,
 )
-from warehouse.journal import RepairReport
-from warehouse.lake import Lake
+from warehouse.lake import CompactReport, Lake
+from warehouse.leases import Lease
+from warehouse.location import LakeLocation
 from warehouse.query import (
     QueryResult,
     build_bi_database,
@@ -37,22 +39,23 @@ from warehouse.query import (
     run_sql,
 )
 from warehouse.state import RunLedger, StateStore
-from warehouse.storage import LocalStorage, Storage
-from warehouse.writer import WriteResult
+from warehouse.tables import WriteResult
 
 __all__ = [
     "CompactReport",
+    "InvalidLocation",
     "InvalidName",
     "Lake",
-    "LakeBusy",
-    "LocalStorage",
+    "LakeLocation",
+    "Lease",
+    "LeaseBusy",
+    "LeaseLost",
+    "NotALake",
     "QueryRefused",
     "QueryResult",
-    "RepairReport",
     "RunLedger",
     "SchemaMismatch",
     "StateStore",
-    "Storage",
     "UnsafePath",
     "WarehouseError",
     "WriteResult",

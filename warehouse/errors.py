@@ -8,7 +8,11 @@ class WarehouseError(Exception):
 
 
 class InvalidName(WarehouseError, ValueError):
-    """A project, stream, table or lock name is not safe to use as a path segment."""
+    """A project, stream, table or lease name is not safe to use as a path segment."""
+
+
+class InvalidLocation(WarehouseError, ValueError):
+    """The warehouse root is not a path or a supported object-store URL."""
 
 
 class UnsafePath(WarehouseError, ValueError):
@@ -19,14 +23,23 @@ class SchemaMismatch(WarehouseError, ValueError):
     """A frame handed to the writer does not have the table's declared schema."""
 
 
-class LakeBusy(WarehouseError):
-    """Another process holds the lake lock; `holder` says who (pid, host, since)."""
+class LeaseBusy(WarehouseError):
+    """Another live run holds the lease `name`; `holder` says who (run, host, pid, until)."""
 
     def __init__(self, name: str, holder: dict[str, object]) -> None:
         self.name = name
         self.holder = holder
-        who = ", ".join(f"{k}={v}" for k, v in holder.items()) or "unknown holder"
-        super().__init__(f"the lake lock {name!r} is held by another run ({who})")
+        shown = {k: holder[k] for k in ("run", "host", "pid", "expires_at") if k in holder}
+        who = ", ".join(f"{k}={v}" for k, v in shown.items()) or "unknown holder"
+        super().__init__(f"{name} is being written by another run ({who})")
+
+
+class LeaseLost(WarehouseError):
+    """A lease expired and another run took it over; stop writing under it."""
+
+
+class NotALake(WarehouseError):
+    """The root holds no lake (nothing synced yet), or one that must be converted first."""
 
 
 class QueryRefused(WarehouseError):

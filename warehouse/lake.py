@@ -1,123 +1,179 @@
-"""`Lake`: the warehouse's front door for flows (open, repair, write, state, lock, compact)."""
+"""`Lake`: the warehouse's front door for flows (open, write, lease, sweep, compact, state)."""
 
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA, SCHEMAS
-from warehouse import parquet_io
-from warehouse.compact import DEFAULT_TARGET_MB, CompactReport, compact_table
-from warehouse.errors import LakeBusy, SchemaMismatch
-from warehouse.journal import RepairReport, repair
-from warehouse.layout import STATE_DIR, rejects_key, table_schema
-from warehouse.lock import hold_lock
-from warehouse.state import Clock, RunLedger, StateStore, utc_now
-from warehouse.storage import LocalStorage, Storage
-from warehouse.writer import WriteResult, write_batch
+from warehouse.errors import LeaseBusy, NotALake, SchemaMismatch
+from warehouse.layout import (
+    STATE_DIR,
+    STREAM_TABLES,
+    lease_name,
+    rejects_key,
+    table_schema,
+)
+from warehouse.leases import DEFAULT_TTL, Lease, Leases
+from warehouse.location import LakeLocation
+from warehouse.objects import ObjectStore
+from warehouse.state import RunLedger, StateStore, utc_now
+from warehouse.tables import DEFAULT_TARGET_MB, DeltaTables, WriteResult
 
-WRITER_LOCK = "sync"
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class CompactReport:
+    """What compaction did: projects compacted, files merged away and written, busy skips."""
+
+    projects: int = 0
+    files_removed: int = 0
+    files_added: int = 0
+    files_swept: int = 0
+    skipped_busy: tuple[str, ...] = ()
+
+    def __add__(self, other: CompactReport) -> CompactReport:
+        return CompactReport(
+            self.projects + other.projects,
+            self.files_removed + other.files_removed,
+            self.files_added + other.files_added,
+            self.files_swept + other.files_swept,
+            self.skipped_busy + other.skipped_busy,
+        )
+
+
+def stream_of(table: str) -> str:
+    """The stream whose lease guards writes of `table`."""
+    return next(stream for stream, tables in STREAM_TABLES.items() if table in tables)
 
 
 class Lake:
-    """A Parquet lake at one root; create with `Lake.open`, which repairs a crashed run.
+    """A lake of Delta tables at one root (local or object storage).
 
-    Safe to share between threads of one process (flows write from worker threads); across
-    processes, writers hold `lock()`.
+    Safe to share between threads of one process; across processes and machines, a writer of
+    one (project, stream) holds that pair's `lease`. Create with `Lake.open`, which converts
+    a lake written by the plain-Parquet release in place.
     """
 
-    def __init__(self, root: Path, storage: Storage, clock: Clock = utc_now) -> None:
-        self.root = root
-        self.storage = storage
+    def __init__(
+        self,
+        location: LakeLocation,
+        clock: Clock = utc_now,
+        lease_ttl: timedelta = DEFAULT_TTL,
+        keep_removed: timedelta = timedelta(0),
+    ) -> None:
+        self.location = location
+        self.store = ObjectStore(location)
+        self.tables = DeltaTables(location, self.store)
+        self.state = StateStore(self.store)
+        self.ledger = RunLedger(self.store, clock)
+        self.leases = Leases(self.store, clock, lease_ttl)
+        self.keep_removed = keep_removed
         self._clock = clock
-        self.state = StateStore(storage)
-        self.ledger = RunLedger(storage, clock)
-        self._held: set[str] = set()
-        # Writes to one table are serialised in-process: two threads rewriting the same
-        # partition copy-on-write would each keep the other's replaced file.
-        self._table_locks = {name: threading.Lock() for name in SCHEMAS}
 
     def __repr__(self) -> str:
-        return f"Lake({str(self.root)!r})"
+        return f"Lake({self.location.uri!r})"
+
+    @property
+    def root(self) -> str:
+        return self.location.uri
 
     @classmethod
-    def open(cls, root: Path | str, storage: Storage | None = None, clock: Clock = utc_now) -> Lake:
-        """Open (creating if needed) the lake at `root` and repair what a crash left."""
-        path = Path(root).resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        lake = cls(path, storage if storage is not None else LocalStorage(path), clock)
-        lake.repair()
+    def open(
+        cls,
+        root: LakeLocation | Path | str,
+        *,
+        clock: Clock = utc_now,
+        lease_ttl: timedelta = DEFAULT_TTL,
+        keep_removed: timedelta = timedelta(0),
+        env: Mapping[str, str] | None = None,
+        create: bool = True,
+    ) -> Lake:
+        """Open the lake at `root` (a LakeLocation, a path or a URL) and convert a lake of
+        the plain-Parquet release found there (once; see `warehouse.convert`).
+
+        With `create=False` (readers), a root where nothing was synced is NotALake.
+        """
+        from warehouse.convert import convert_legacy
+
+        location = root if isinstance(root, LakeLocation) else LakeLocation.parse(root, env)
+        lake = cls(location, clock, lease_ttl, keep_removed)
+        if not create and not lake.exists():
+            raise NotALake(
+                f"no lake at {location.uri}; run `ubiops-etl sync` first "
+                "or point --warehouse / UBIOPS_ETL_WAREHOUSE at one"
+            )
+        if location.local_path is not None:
+            location.local_path.mkdir(parents=True, exist_ok=True)
+        convert_legacy(lake)
         return lake
 
-    def repair(self) -> RepairReport:
-        """Roll interrupted changes forward or back and sweep temp files (idempotent).
-
-        Journal entries of a live writer look exactly like a crashed one's, so repair runs
-        only while holding the "sync" lock; if another process holds it, it is skipped (that
-        writer repaired when it opened the lake).
-        """
-        if WRITER_LOCK in self._held or self.storage.local_path(STATE_DIR) is None:
-            return repair(self.storage)
-        try:
-            with self.lock(WRITER_LOCK):
-                return repair(self.storage)
-        except LakeBusy:
-            return RepairReport(skipped_busy=True)
+    def exists(self) -> bool:
+        """Whether anything was ever synced here (state or a table)."""
+        return bool(self.store.list(STATE_DIR)) or any(
+            self.tables.load(name) is not None for name in SCHEMAS
+        )
 
     def write(
         self, table: str, frame: pl.DataFrame, replace_projects: Iterable[str] = ()
     ) -> WriteResult:
-        """Merge one typed batch into `table` atomically (dedupe, upsert or replace by schema).
-
-        `frame` must have exactly `SCHEMAS[table].polars_schema`. For snapshot tables,
-        `replace_projects` also empties projects that have no rows in this batch.
-        """
-        schema = table_schema(table)
-        with self._table_locks[schema.name]:
-            return write_batch(self.storage, schema, frame, replace_projects)
+        """Commit one typed batch into `table` (insert-if-absent, upsert or replace by its
+        schema). `frame` must have exactly `SCHEMAS[table].polars_schema`."""
+        return self.tables.write(table_schema(table), frame, replace_projects)
 
     def write_rejects(self, frame: pl.DataFrame) -> int:
-        """Append refused records (REJECTS_SCHEMA) under `_rejects/<table>/`; returns rows."""
+        """Append refused records (REJECTS_SCHEMA) to `_rejects/<table>`; returns rows."""
         if frame.schema != REJECTS_SCHEMA:
             raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {REJECTS_SCHEMA}")
+        written = 0
         for (table,), part in frame.partition_by("table", as_dict=True).items():
-            folder = table if isinstance(table, str) else "unknown"
-            self.storage.write_atomic(rejects_key(folder), parquet_io.encode(part))
-        return frame.height
+            written += self.tables.append_rejects(str(table), part)
+        return written
+
+    @contextlib.contextmanager
+    def lease(self, project: str, stream: str, run_id: str) -> Iterator[Lease]:
+        """Hold the lease of (project, stream) for the block; LeaseBusy if a live run does."""
+        held = self.leases.take(lease_name(project, stream), run_id)
+        try:
+            yield held
+        finally:
+            held.release()
+
+    def sweep(self, project: str, stream: str) -> int:
+        """Delete the project's files of `stream` that the tables no longer use (replaced by a
+        commit, or uploaded by a killed run) and that are older than `keep_removed`.
+        Call it while holding the (project, stream) lease."""
+        before = self._clock() - self.keep_removed
+        folders = [
+            folder for table in STREAM_TABLES[stream] for folder in (table, rejects_key(table))
+        ]
+        return sum(self.tables.sweep(folder, project, before) for folder in folders)
 
     def compact(
-        self, table: str | None = None, target_file_mb: float = DEFAULT_TARGET_MB
+        self,
+        run_id: str,
+        table: str | None = None,
+        target_file_mb: float = DEFAULT_TARGET_MB,
     ) -> CompactReport:
-        """Merge small files per partition (one table, or every event table)."""
+        """Bin-pack small files per project of one event table (or all), then sweep what
+        they replaced; a (project, stream) another run is writing is skipped and reported."""
         schemas = [table_schema(table)] if table is not None else list(EVENT_TABLES)
         report = CompactReport()
         for schema in schemas:
-            with self._table_locks[schema.name]:
-                report += compact_table(self.storage, schema, target_file_mb)
+            stream = stream_of(schema.name)
+            for project in self.tables.projects(schema.name):
+                try:
+                    with self.lease(project, stream, run_id):
+                        removed, added = self.tables.compact(schema.name, project, target_file_mb)
+                        swept = self.sweep(project, stream)
+                except LeaseBusy as busy:
+                    report += CompactReport(skipped_busy=(busy.name,))
+                    continue
+                report += CompactReport(1, removed, added, swept)
         return report
-
-    @contextlib.contextmanager
-    def lock(self, name: str = WRITER_LOCK, wait: bool = False) -> Iterator[dict[str, Any]]:
-        """Hold the lake's lock `name`; LakeBusy says who holds it if taken.
-
-        Writers (sync, backfill, compact) should all hold "sync": the writer assumes it is
-        the only one changing the lake.
-        """
-        state_dir = self.storage.local_path(STATE_DIR)
-        if state_dir is None:
-            raise NotImplementedError("locking needs a local lake root for now")
-        with hold_lock(state_dir, name, wait, self._clock) as holder:
-            self._held.add(name)
-            try:
-                yield holder
-            finally:
-                self._held.discard(name)
-
-    def tables(self) -> list[str]:
-        """Every table the lake knows, event tables first."""
-        return list(SCHEMAS)

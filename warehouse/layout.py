@@ -1,30 +1,32 @@
-"""Where things live in the lake: names validated, partition keys turned into paths.
+"""Where things live in the lake: names validated, tables mapped to their Delta folders.
 
-`<table>/project=<p>/day=<YYYY-MM-DD>/<file>.parquet` for event tables,
-`<table>/project=<p>/<file>.parquet` for snapshots, `_rejects/<table>/...`, `_state/...`.
-Names that become path segments are checked here, once more than upstream, because a bad name
-is the one way a write could land outside the root.
+`<root>/<table>/` is a Delta table partitioned by `project` (and `day` for event tables);
+`<root>/_rejects/<table>/` is the rejects table of each source table, partitioned by
+`project`; `<root>/_state/` holds cursors, leases and the run ledger. Names that become path
+segments are checked here, once more than upstream, because a bad name is the one way a
+write could land outside its partition.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import re
-import time
-import uuid
 
-from transform.schemas import SCHEMAS, TableSchema
+from transform.schemas import EVENT_TABLES, SCHEMAS, TableSchema
 from warehouse.errors import InvalidName
 
 PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 STREAM_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 STATE_DIR = "_state"
 REJECTS_DIR = "_rejects"
-JOURNAL_DIR = f"{STATE_DIR}/journal"
-DATA_SUFFIX = ".parquet"
+DELTA_LOG = "_delta_log"
 
-_sequence = itertools.count()
+STREAM_TABLES: dict[str, tuple[str, ...]] = {
+    "logs": ("logs",),
+    "requests": ("requests",),
+    "audit_events": ("audit_events",),
+    "snapshots": tuple(name for name in SCHEMAS if SCHEMAS[name] not in EVENT_TABLES),
+}
+"""The tables each stream writes (each also writes its rejects)."""
 
 
 def validate_project(project: str) -> str:
@@ -38,7 +40,7 @@ def validate_project(project: str) -> str:
 
 
 def validate_stream(name: str) -> str:
-    """Return a stream or lock name if it is a safe single path segment."""
+    """Return a stream or table name if it is a safe single path segment."""
     if not isinstance(name, str) or not STREAM_RE.fullmatch(name):
         raise InvalidName(f"name {name!r} is not lowercase letters, digits, '-' or '_'")
     return name
@@ -52,27 +54,19 @@ def table_schema(table: str) -> TableSchema:
         raise InvalidName(f"unknown table {table!r}; known: {', '.join(SCHEMAS)}") from None
 
 
-def partition_dir(schema: TableSchema, project: str, day: dt.date | None) -> str:
-    """The folder key of one partition of `schema`."""
-    folder = f"{schema.name}/project={validate_project(project)}"
-    if schema.day_from is None:
-        return folder
-    if day is None:
-        raise InvalidName(f"{schema.name} is day-partitioned; a partition needs a day")
-    return f"{folder}/day={day.isoformat()}"
+def table_key(table: str) -> str:
+    """Folder of a data table under the root."""
+    return table_schema(table).name
 
 
-def new_file_name() -> str:
-    """A data file name that sorts by creation (time, then process sequence) and never clashes.
-
-    Snapshot views pick the newest file per project by name, so the order matters there.
-    """
-    return f"{time.time_ns():020d}-{next(_sequence):06d}-{uuid.uuid4().hex[:12]}{DATA_SUFFIX}"
+def rejects_key(table: str) -> str:
+    """Folder of the rejects table of `table` under the root."""
+    return f"{REJECTS_DIR}/{validate_stream(table)}"
 
 
-def is_data_file(key: str) -> bool:
-    """Whether a key is a committed data file (temp files never end in `.parquet`)."""
-    return key.endswith(DATA_SUFFIX)
+def partition_prefix(folder: str, project: str) -> str:
+    """Folder of one project's partitions inside a table folder."""
+    return f"{folder}/project={validate_project(project)}"
 
 
 def state_key(project: str, stream: str) -> str:
@@ -80,6 +74,6 @@ def state_key(project: str, stream: str) -> str:
     return f"{STATE_DIR}/streams/{validate_project(project)}/{validate_stream(stream)}.json"
 
 
-def rejects_key(table: str) -> str:
-    """Key of a new append-only rejects file of `table`."""
-    return f"{REJECTS_DIR}/{validate_stream(table)}/{new_file_name()}"
+def lease_name(project: str, stream: str) -> str:
+    """Name of the lease that guards writes of one (project, stream)."""
+    return f"{validate_project(project)}/{validate_stream(stream)}"

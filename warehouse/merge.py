@@ -1,20 +1,25 @@
-"""Pure merge rules: what a batch adds to, or changes in, one partition.
+"""Pure merge rules: one row per key inside a batch, and the SQL that merges a batch in.
 
-No I/O here: the writer reads what a partition holds, asks these functions what to do, and
-applies the answer. Each rule keeps one row per key:
+No I/O here. Each table keeps one row per key:
 
 - dedupe (logs, audit): the first row seen for a key wins; stored rows are never changed.
 - upsert (requests): the row with the newest `_extracted_at` wins; on a tie the later write
   wins if its content differs, and re-writing an identical batch changes nothing.
+- replace (snapshots): the project's rows are the batch's.
+
+Delta's merge needs at most one source row per target key, so a batch is collapsed first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import polars as pl
 
 from transform.schemas import EXTRACTED_AT, TableSchema
+
+TARGET = "t"
+SOURCE = "s"
 
 
 def first_per_key(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
@@ -36,63 +41,42 @@ def collapse_batch(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
     return latest_per_key(frame, key)
 
 
-def unseen_rows(batch: pl.DataFrame, stored_keys: pl.DataFrame, key: list[str]) -> pl.DataFrame:
-    """Rows of `batch` whose key the partition does not hold yet."""
-    if stored_keys.height == 0:
-        return batch
-    return batch.join(stored_keys.select(key).unique(), on=key, how="anti", nulls_equal=True)
+def sql_literal(value: object) -> str:
+    """A partition value as a SQL literal (strings and dates only: what partitions hold)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
-@dataclass(frozen=True)
-class UpsertPlan:
-    """How a batch meets a partition of mutable records."""
-
-    fresh: pl.DataFrame
-    """Rows whose key is not stored: appended as a new file."""
-    newer: pl.DataFrame
-    """Rows that supersede a stored version: the partition is rewritten with them."""
-    tied: pl.DataFrame
-    """Rows extracted at the same instant as the stored version: see `changed_ties`."""
+def _col(alias: str, name: str) -> str:
+    return f'{alias}."{name}"'
 
 
-def plan_upsert(batch: pl.DataFrame, stored: pl.DataFrame, key: list[str]) -> UpsertPlan:
-    """Split a collapsed batch into new keys, newer versions and same-instant versions.
+def match_predicate(schema: TableSchema, partitions: Iterable[tuple[object, ...]]) -> str:
+    """The merge's ON clause: same partition and key, limited to the partitions the batch
+    touches so the merge reads only those files."""
+    keys = list(dict.fromkeys([*schema.partition_keys, *schema.key]))
+    same = " AND ".join(f"{_col(TARGET, k)} = {_col(SOURCE, k)}" for k in keys)
+    parts = sorted(set(partitions), key=str)
+    pruning = []
+    for index, name in enumerate(schema.partition_keys):
+        values = sorted({sql_literal(p[index]) for p in parts})
+        pruning.append(f"{_col(TARGET, name)} IN ({', '.join(values)})")
+    return " AND ".join([same, *pruning])
 
-    `stored` holds the key columns and `_extracted_at` of every stored row. Older versions
-    are in none of the three: they are dropped.
-    """
-    if stored.height == 0:
-        return UpsertPlan(fresh=batch, newer=batch.clear(), tied=batch.clear())
-    stored_latest = stored.group_by(key).agg(pl.col(EXTRACTED_AT).max().alias("_stored_at"))
-    joined = batch.join(stored_latest, on=key, how="left", nulls_equal=True)
-    at, stored_at = pl.col(EXTRACTED_AT), pl.col("_stored_at")
-    return UpsertPlan(
-        fresh=joined.filter(stored_at.is_null()).drop("_stored_at"),
-        newer=joined.filter(at > stored_at).drop("_stored_at"),
-        tied=joined.filter(at == stored_at).drop("_stored_at"),
+
+def supersedes_predicate(schema: TableSchema) -> str:
+    """When a matched source row replaces the stored one (upsert): newer, or extracted at the
+    same instant with different content (offset paging can return a record twice while its
+    status moves on); an identical re-write changes nothing."""
+    at_s, at_t = _col(SOURCE, EXTRACTED_AT), _col(TARGET, EXTRACTED_AT)
+    skip = {*schema.partition_keys, *schema.key, EXTRACTED_AT}
+    differs = " OR ".join(
+        f"({_col(SOURCE, n)} IS DISTINCT FROM {_col(TARGET, n)})"
+        for n in schema.names
+        if n not in skip
     )
+    return f"({at_s} > {at_t}) OR (({at_s} = {at_t}) AND ({differs}))"
 
 
-def changed_ties(plan: UpsertPlan, stored_rows: pl.DataFrame, key: list[str]) -> UpsertPlan:
-    """Count a same-instant version as newer when its content differs from the stored row.
-
-    One run stamps every page with the same `_extracted_at`, and offset paging can return a
-    record twice while its status moves on; the later write then wins. An identical row
-    (a re-run of a batch) stays a no-op, so re-runs do not rewrite partitions.
-    """
-    if plan.tied.height == 0:
-        return plan
-    candidates = stored_rows.join(plan.tied.select(key), on=key, how="semi", nulls_equal=True)
-    changed = plan.tied.join(candidates, on=plan.tied.columns, how="anti", nulls_equal=True)
-    newer = pl.concat([plan.newer, changed], how="vertical")
-    return UpsertPlan(fresh=plan.fresh, newer=newer, tied=plan.tied.clear())
-
-
-def rewrite_partition(stored: pl.DataFrame, plan: UpsertPlan, key: list[str]) -> pl.DataFrame:
-    """The full new content of a partition: stored rows not superseded, then newer and fresh.
-
-    Collapsing again also heals a partition that held two versions of a key.
-    """
-    kept = stored.join(plan.newer.select(key), on=key, how="anti", nulls_equal=True)
-    merged = pl.concat([kept, plan.newer, plan.fresh], how="vertical")
-    return latest_per_key(merged, key)
+def replace_predicate(projects: Iterable[str]) -> str:
+    """The rows a snapshot write replaces: every row of the given projects."""
+    return f"project IN ({', '.join(sorted({sql_literal(p) for p in projects}))})"

@@ -22,10 +22,14 @@ import duckdb
 
 from transform.schemas import SCHEMAS
 from warehouse.errors import QueryRefused
-from warehouse.layout import REJECTS_DIR, is_data_file
+from warehouse.layout import rejects_key
+from warehouse.location import LakeLocation
+from warehouse.objects import ObjectStore
+from warehouse.tables import DeltaTables
 from warehouse.views import comment_statements, ident, sql_string, view_statements
 
 TABLE_VIEWS = [*SCHEMAS, "rejects"]
+BI_FILE = "ubiops.duckdb"
 
 
 class QueryResult(NamedTuple):
@@ -35,33 +39,42 @@ class QueryResult(NamedTuple):
     rows: list[tuple[Any, ...]]
 
 
-def _tables_with_files(root: Path) -> set[str]:
-    found = set()
-    for name in [*SCHEMAS, REJECTS_DIR]:
-        folder = root / name
-        if folder.is_dir() and any(is_data_file(p.name) for p in folder.rglob("*.parquet")):
-            found.add(name)
-    return found
+def _view_statements(location: LakeLocation) -> list[str]:
+    tables = DeltaTables(location, ObjectStore(location))
+    files = {name: tables.live_files(name) for name in SCHEMAS}
+    rejects = [f for name in SCHEMAS for f in tables.live_files(rejects_key(name)) or []]
+    return view_statements(files, rejects)
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, root: Path, comments: bool = False) -> None:
-    statements = view_statements(root, _tables_with_files(root))
-    for statement in statements + (comment_statements() if comments else []):
-        con.execute(statement)
+def _register_store(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> None:
+    """Let DuckDB read an object-store root through obstore (no DuckDB extension needed,
+    so it works offline; credentials come from the environment as for the writers)."""
+    if location.is_local:
+        return
+    from obstore.fsspec import FsspecStore
+
+    store: Any = FsspecStore  # overloaded per protocol literal; the cloud is checked at parse
+    con.register_filesystem(
+        store(location.cloud, client_options={"allow_http": location.allow_http})
+    )
 
 
-def connect(root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the lake's views and marts.
+def connect(
+    location: LakeLocation, read_only: bool = True, comments: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the lake's views and marts, as of now.
 
-    With `read_only` (the default) the connection can read files only under `root` and its
+    With `read_only` (the default) the connection can read files only under the root and its
     settings are locked, so SQL cannot reach other files or switch the limits off.
     """
-    lake = Path(root).resolve()
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")  # the lake is UTC; show it so whatever the host says
-    _create_views(con, lake)
+    _register_store(con, location)
+    for statement in _view_statements(location) + (comment_statements() if comments else []):
+        con.execute(statement)
     if read_only:
-        con.execute(f"SET allowed_directories = [{sql_string(str(lake) + os.sep)}]")
+        root = location.uri + ("/" if not location.is_local else os.sep)
+        con.execute(f"SET allowed_directories = [{sql_string(root)}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     return con
@@ -89,32 +102,33 @@ def check_read_only(sql: str) -> None:
         raise QueryRefused(f"only SELECT and EXPLAIN SELECT are allowed, not {kind.name}")
 
 
-def _execute(root: Path | str, sql: str) -> QueryResult:
-    with connect(root) as con:
+def _execute(location: LakeLocation, sql: str) -> QueryResult:
+    with connect(location) as con:
         relation = con.execute(sql)
         columns = [d[0] for d in relation.description or []]
         return QueryResult(columns, relation.fetchall())
 
 
-def run_sql(root: Path | str, sql: str, attempts: int = 3) -> QueryResult:
+def run_sql(location: LakeLocation, sql: str, attempts: int = 3) -> QueryResult:
     """Run one read-only statement against the lake's views; columns and rows.
 
-    A compaction or copy-on-write rewrite deletes replaced files; a query that listed one of
-    them just before fails to open it, so a failure to open a file is retried (bounded).
+    The end of another run sweeps the files its commits replaced; a query that listed one of
+    them just before fails to open it, so a failure to open a file is retried on the then
+    current version (bounded).
     """
     check_read_only(sql)
     for attempt in range(1, attempts + 1):
         try:
-            return _execute(root, sql)
+            return _execute(location, sql)
         except duckdb.IOException:
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def rows_per_table(root: Path | str) -> dict[str, int]:
+def rows_per_table(location: LakeLocation) -> dict[str, int]:
     """Exact row count of every table view (each record once), for status and the demo."""
-    with connect(root) as con:
+    with connect(location) as con:
         counts = {}
         for name in TABLE_VIEWS:
             row = con.execute(f"FROM {ident(name)} SELECT count(*)").fetchone()
@@ -122,19 +136,25 @@ def rows_per_table(root: Path | str) -> dict[str, int]:
         return counts
 
 
-def build_bi_database(root: Path | str, path: Path | str | None = None) -> Path:
-    """Write a DuckDB file with the views (absolute globs) for BI tools; returns its path.
+def build_bi_database(location: LakeLocation, path: Path | str | None = None) -> Path | None:
+    """Write a DuckDB file with the views (absolute file lists) for BI tools; its path.
 
-    A table that has no files yet is an empty view in the file: build it again after syncs
-    (it is cheap: it holds view definitions, not data).
+    By default it is `<root>/ubiops.duckdb` for a local root; an object-store root gets one
+    only where `path` says (a BI tool opening it then needs DuckDB's httpfs/azure extension
+    and its own credentials). The views list the files of the current table versions, so
+    the file is rebuilt after every run.
     """
-    lake = Path(root).resolve()
-    target = Path(path).resolve() if path is not None else lake / "ubiops.duckdb"
+    if path is None and location.local_path is None:
+        return None
+    target = Path(path).resolve() if path is not None else Path(location.uri) / BI_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         with duckdb.connect(str(tmp)) as con:
-            _create_views(con, lake, comments=True)
+            con.execute("SET TimeZone = 'UTC'")
+            _register_store(con, location)
+            for statement in _view_statements(location) + comment_statements():
+                con.execute(statement)
             con.execute("CHECKPOINT")
         os.replace(tmp, target)
     finally:

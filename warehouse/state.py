@@ -1,8 +1,10 @@
 """Sync state beside the data: per (project, stream) cursors and the run ledger, plain JSON.
 
 The warehouse does not know what a cursor means (that is extract's business); it stores an
-opaque JSON object atomically. Callers commit a stream's state only after the write that
-covers it returned, so a crash in between re-reads one window and deduplication absorbs it.
+opaque JSON object atomically. Callers commit a stream's state only after the table commit
+that covers it returned, so a crash in between re-reads one batch, which the idempotent
+commit (insert-if-absent, upsert) absorbs. The ledger keeps one object per run, so runs on
+different machines never contend for one file.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from warehouse.layout import STATE_DIR, state_key
-from warehouse.storage import Storage
+from warehouse.objects import ObjectStore
 
 Clock = Callable[[], dt.datetime]
 LEDGER_DIR = f"{STATE_DIR}/ledger"
+STREAMS_DIR = f"{STATE_DIR}/streams"
 
 
 def utc_now() -> dt.datetime:
@@ -25,17 +28,18 @@ def utc_now() -> dt.datetime:
 
 
 class StateStore:
-    """Cursor documents, one JSON file per (project, stream)."""
+    """Cursor documents, one JSON object per (project, stream)."""
 
-    def __init__(self, storage: Storage) -> None:
-        self._storage = storage
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
 
     def load(self, project: str, stream: str) -> dict[str, Any] | None:
         """The last committed state of (project, stream), or None before the first commit."""
         key = state_key(project, stream)
-        if not self._storage.exists(key):
+        data = self._store.get(key)
+        if data is None:
             return None
-        doc = json.loads(self._storage.read(key))
+        doc = json.loads(data)
         if not isinstance(doc, dict):
             raise ValueError(f"state {key} is not a JSON object")
         return doc
@@ -43,42 +47,36 @@ class StateStore:
     def commit(self, project: str, stream: str, state: dict[str, Any]) -> None:
         """Atomically replace the state of (project, stream) with `state` (JSON-serialisable)."""
         data = json.dumps(state, sort_keys=True, indent=1, ensure_ascii=False).encode()
-        self._storage.write_atomic(state_key(project, stream), data)
+        self._store.put(state_key(project, stream), data)
 
     def streams(self) -> list[tuple[str, str]]:
         """Every (project, stream) that has committed state, sorted."""
-        prefix = f"{STATE_DIR}/streams/"
         found = []
-        for key in self._storage.list(f"{STATE_DIR}/streams"):
-            project, _, name = key.removeprefix(prefix).partition("/")
+        for info in self._store.list(STREAMS_DIR):
+            project, _, name = info.key.removeprefix(STREAMS_DIR + "/").partition("/")
             if name.endswith(".json"):
                 found.append((project, name.removesuffix(".json")))
         return found
 
 
 class RunLedger:
-    """An append-only record of run summaries, one JSON Lines file per UTC month.
+    """An append-only record of run summaries: one object per run, grouped by UTC month."""
 
-    Each append rewrites only the current month's file atomically, so a crash never leaves
-    a torn line and the cost stays bounded however long the lake lives.
-    """
-
-    def __init__(self, storage: Storage, clock: Clock = utc_now) -> None:
-        self._storage = storage
+    def __init__(self, store: ObjectStore, clock: Clock = utc_now) -> None:
+        self._store = store
         self._clock = clock
 
-    def append(self, summary: dict[str, Any]) -> None:
-        """Add one run summary (JSON-serialisable); the ledger keeps insertion order."""
-        key = f"{LEDGER_DIR}/{self._clock().strftime('%Y-%m')}.jsonl"
-        line = json.dumps(summary, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-        previous = self._storage.read(key) if self._storage.exists(key) else b""
-        self._storage.write_atomic(key, previous + line.encode())
+    def append(self, summary: dict[str, Any], run_id: str) -> None:
+        """Add one run summary (JSON-serialisable); `read` returns them in time order."""
+        now = self._clock()
+        key = f"{LEDGER_DIR}/{now:%Y-%m}/{now:%Y%m%dT%H%M%S%fZ}-{run_id}.json"
+        self._store.put(key, json.dumps(summary, sort_keys=True, default=str).encode())
 
     def read(self) -> list[dict[str, Any]]:
-        """Every summary, oldest month first, in the order appended."""
-        entries: list[dict[str, Any]] = []
-        for key in self._storage.list(LEDGER_DIR):
-            if key.endswith(".jsonl"):
-                text = self._storage.read(key).decode()
-                entries.extend(json.loads(line) for line in text.splitlines() if line.strip())
+        """Every summary, oldest first."""
+        entries = []
+        for info in self._store.list(LEDGER_DIR):
+            data = self._store.get(info.key) if info.key.endswith(".json") else None
+            if data is not None:
+                entries.append(json.loads(data))
         return entries

@@ -1,19 +1,14 @@
 """DuckDB views over the lake, generated from the declared schemas, and the marts.
 
-Views are exact even while a write is in progress:
-- event tables keep one row per (project, day, id), the newest `_extracted_at`, because a
-  copy-on-write rewrite briefly leaves the old and the new file side by side. The partition
-  columns lead the window's PARTITION BY so DuckDB can push a `day`/`project` filter through
-  the window into the scan and read only that partition's files.
-- snapshot tables read only the newest file of each project (file names sort by creation),
-  found with `glob()` so that an empty newest snapshot hides the older rows too.
-Globs are absolute, so a BI tool can open a database file holding these views from anywhere.
-A table with no files yet gets a typed, empty view instead of an error.
+Each table's view reads exactly the data files of the table's current Delta version, listed
+from the Delta log by absolute path or URL, with hive partitioning for `project` and `day`.
+So a view is exact at every commit (files a later commit added are not listed, files it
+removed are kept until the end of the run), a full scan costs what `read_parquet` costs, and
+a `day`/`project` filter reads only that partition's files. A BI tool can open a database
+file holding these views from anywhere. A table with no commit yet gets a typed, empty view.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import polars as pl
 
@@ -24,7 +19,6 @@ from transform.schemas import (
     SNAPSHOT_TABLES,
     TableSchema,
 )
-from warehouse.layout import REJECTS_DIR
 
 _SIMPLE_TYPES: dict[type[pl.DataType], str] = {
     pl.String: "VARCHAR",
@@ -77,57 +71,37 @@ def _empty_select(columns: dict[str, pl.DataType]) -> str:
     return f"SELECT {typed} WHERE false"
 
 
-def _hive_scan(glob: str, schema: TableSchema) -> str:
-    hive = ", ".join(
-        f"{sql_string(k)}: {duckdb_type(schema.polars_schema[k])}" for k in schema.partition_keys
-    )
+def _scan(files: list[str], partitions: dict[str, str]) -> str:
+    listed = ", ".join(sql_string(f) for f in files)
+    hive = ", ".join(f"{sql_string(k)}: {t}" for k, t in partitions.items())
     return (
-        f"read_parquet({sql_string(glob)}, hive_partitioning = true, "
+        f"read_parquet([{listed}], hive_partitioning = true, "
         f"hive_types = {{{hive}}}, union_by_name = true)"
     )
 
 
-def event_view_sql(root: Path, schema: TableSchema, has_files: bool) -> str:
-    """SELECT of an event table: typed columns, one row per (project, day, id)."""
+def table_view_sql(schema: TableSchema, files: list[str] | None) -> str:
+    """SELECT of a table: its typed columns over exactly the files of the current Delta
+    version (no de-duplication needed: each commit keeps one row per key)."""
     columns = dict(schema.polars_schema)
-    if not has_files:
+    if not files:
         return _empty_select(columns)
-    scan = _hive_scan(f"{root}/{schema.name}/*/*/*.parquet", schema)
-    window = ", ".join(ident(k) for k in (*schema.partition_keys, *schema.key))
-    # No file-name tie-breaker: it doubles the cost of full scans, and a tie only exists for
-    # the instant a same-run rewrite has both files (then either version shows, once).
-    newest_first = f"ORDER BY {ident(EXTRACTED_AT)} DESC"
-    return _select(
-        columns, scan, f"QUALIFY row_number() OVER (PARTITION BY {window} {newest_first}) = 1"
-    )
+    partitions = {k: duckdb_type(schema.polars_schema[k]) for k in schema.partition_keys}
+    return _select(columns, _scan(files, partitions))
 
 
-def snapshot_view_sql(root: Path, schema: TableSchema, has_files: bool) -> str:
-    """SELECT of a snapshot table: the rows of each project's newest file."""
-    columns = dict(schema.polars_schema)
-    if not has_files:
-        return _empty_select(columns)
-    glob = f"{root}/{schema.name}/*/*.parquet"
-    newest = (
-        f"FROM glob({sql_string(glob)}) "
-        "SELECT max(file) GROUP BY regexp_extract(file, '/project=([^/]+)/', 1)"
-    )
-    return _select(columns, _hive_scan(glob, schema), f"WHERE filename IN ({newest})")
-
-
-def rejects_view_sql(root: Path, has_files: bool) -> str:
+def rejects_view_sql(files: list[str]) -> str:
     """SELECT of every rejected record, all tables, each distinct refusal once.
 
     Re-reading a window (lookback, a re-run after a crash) refuses the same raw record
-    again; the files are append-only, so the view shows the first time it was refused.
+    again; rejects are appended, so the view shows the first time it was refused.
     """
     columns = dict(REJECTS_SCHEMA)
-    if not has_files:
+    if not files:
         return _empty_select(columns)
-    scan = f"read_parquet({sql_string(f'{root}/{REJECTS_DIR}/*/*.parquet')}, union_by_name = true)"
     same = ", ".join(ident(c) for c in ("table", "project", "reason", "raw"))
     first = f"QUALIFY row_number() OVER (PARTITION BY {same} ORDER BY {ident(EXTRACTED_AT)}) = 1"
-    return _select(columns, scan, first)
+    return _select(columns, _scan(files, {"project": "VARCHAR"}), first)
 
 
 MARTS: dict[str, str] = {
@@ -182,16 +156,13 @@ def comment_statements() -> list[str]:
     return statements
 
 
-def view_statements(root: Path, tables_with_files: set[str]) -> list[str]:
-    """CREATE VIEW statements for every table, `rejects` and the marts, in dependency order."""
+def view_statements(files: dict[str, list[str] | None], rejects: list[str]) -> list[str]:
+    """CREATE VIEW statements for every table (from its live files), `rejects` and the
+    marts, in dependency order."""
     statements = []
-    for schema in EVENT_TABLES:
-        body = event_view_sql(root, schema, schema.name in tables_with_files)
+    for schema in (*EVENT_TABLES, *SNAPSHOT_TABLES):
+        body = table_view_sql(schema, files.get(schema.name))
         statements.append(f"CREATE OR REPLACE VIEW {ident(schema.name)} AS {body}")
-    for schema in SNAPSHOT_TABLES:
-        body = snapshot_view_sql(root, schema, schema.name in tables_with_files)
-        statements.append(f"CREATE OR REPLACE VIEW {ident(schema.name)} AS {body}")
-    rejects = rejects_view_sql(root, REJECTS_DIR in tables_with_files)
-    statements.append(f"CREATE OR REPLACE VIEW rejects AS {rejects}")
+    statements.append(f"CREATE OR REPLACE VIEW rejects AS {rejects_view_sql(rejects)}")
     statements.extend(f"CREATE OR REPLACE VIEW {name} AS {body}" for name, body in MARTS.items())
     return statements

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from warehouse import Lake, build_bi_database
-from warehouse.testing import example_frame
+from lake_examples import example_frame
 
 SECRET = "TOPSECRET-outside-the-lake"
 

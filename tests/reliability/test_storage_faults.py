@@ -36,7 +36,7 @@ from flows.summary import RunSummary
 from simulator import WorldSpec
 from warehouse import Lake
 from warehouse.storage import LocalStorage
-from warehouse.testing import FailWith
+from lake_examples import FailWith
 
 SPEC = WorldSpec(projects=2, days=1.5, logs_per_day=600, requests_per_day=60, burst_size=60)
 

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse.testing import EXAMPLE_TIME, example_frame, example_rejects
+from lake_examples import EXAMPLE_TIME, example_frame, example_rejects
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from warehouse import Lake, LocalStorage, run_sql
-from warehouse.testing import CrashAt, SimulatedCrash, StepRecorder, example_frame
+from lake_examples import CrashAt, SimulatedCrash, StepRecorder, example_frame
 
 T = dt.datetime(2026, 4, 1, 23, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
@@ -149,7 +149,7 @@ def test_views_are_exact_in_the_middle_of_a_rewrite(root, frame, direct):
 KILLED_WRITER = """
 import datetime as dt, sys
 from warehouse import Lake
-from warehouse.testing import EXAMPLE_TIME, example_frame
+from lake_examples import EXAMPLE_TIME, example_frame
 lake = Lake.open(sys.argv[1])
 with lake.lock():
     for i in range(100_000):

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from warehouse import Lake, LocalStorage, UnsafePath
-from warehouse.testing import FailWith
+from lake_examples import FailWith
 
 
 def test_write_read_list_delete_round_trip(tmp_path):

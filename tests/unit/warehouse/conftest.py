@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from transform.schemas import SCHEMAS
-from warehouse.testing import EXAMPLE_TIME, example_frame, example_rejects
+from lake_examples import EXAMPLE_TIME, example_frame, example_rejects
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from warehouse.journal import Transaction, repair
 from warehouse.layout import JOURNAL_DIR
-from warehouse.testing import CrashAt, FailWith, MemoryStorage, SimulatedCrash, StepRecorder
+from lake_examples import CrashAt, FailWith, MemoryStorage, SimulatedCrash, StepRecorder
 
 
 def _change(storage):

@@ -6,7 +6,7 @@ import pytest
 
 from warehouse.errors import InvalidName
 from warehouse.state import RunLedger, StateStore
-from warehouse.testing import CrashAt, MemoryStorage, SimulatedCrash
+from lake_examples import CrashAt, MemoryStorage, SimulatedCrash
 
 
 def test_state_round_trips():

@@ -8,7 +8,7 @@ import pytest
 from transform.schemas import EXTRACTED_AT, LOGS, PROJECTS, REQUESTS
 from warehouse import parquet_io
 from warehouse.errors import InvalidName, SchemaMismatch
-from warehouse.testing import MemoryStorage
+from lake_examples import MemoryStorage
 from warehouse.writer import write_batch
 
 H = dt.timedelta(hours=1)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from transform.schemas import EXTRACTED_AT, LOGS, REQUESTS
 from warehouse.compact import compact_table
 from warehouse.journal import repair
-from warehouse.testing import CrashAt, MemoryStorage, SimulatedCrash
+from lake_examples import CrashAt, MemoryStorage, SimulatedCrash
 from warehouse.writer import write_batch
 
 BASE = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)

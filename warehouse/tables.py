@@ -1,0 +1,290 @@
+"""Delta tables: one atomic commit per batch, the live files of a table, compaction, sweeping.
+
+Every data table and every rejects table is a Delta table written with delta-rs. A batch is
+one commit: logs and audit events are merged insert-if-absent, requests upserted (newest
+`_extracted_at` wins), snapshots overwrite their projects' rows. Merges name the partitions
+they touch, so they read only those files. A commit that meets a concurrent one (another run
+writing another project of the same table) is retried on the new table version; delta-rs
+commits with a conditional put, so two commits never both land as the same version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+import polars as pl
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from transform.schemas import REJECTS_SCHEMA, TableSchema
+from warehouse.errors import SchemaMismatch
+from warehouse.layout import partition_prefix, rejects_key, validate_project
+from warehouse.location import LakeLocation
+from warehouse.merge import (
+    SOURCE,
+    TARGET,
+    collapse_batch,
+    match_predicate,
+    replace_predicate,
+    supersedes_predicate,
+)
+from warehouse.objects import ObjectStore
+
+T = TypeVar("T")
+WRITER = WriterProperties(compression="ZSTD", max_row_group_size=128 * 1024)
+COMMIT_ATTEMPTS = 10
+DEFAULT_TARGET_MB = 128.0
+APP = {"writer": "ubiops-etl"}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one `write` did; rows_written counts new rows plus updated ones."""
+
+    table: str
+    rows_in: int
+    rows_written: int
+    rows_updated: int
+    partitions: int
+
+
+def check_frame(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    """Return `frame` with the declared column order, or SchemaMismatch saying what differs."""
+    expected = schema.polars_schema
+    missing = [n for n in expected.names() if n not in frame.columns]
+    extra = [n for n in frame.columns if n not in expected]
+    wrong = [
+        f"{n}: {frame.schema[n]} (declared {expected[n]})"
+        for n in expected.names()
+        if n in frame.columns and frame.schema[n] != expected[n]
+    ]
+    if missing or extra or wrong:
+        raise SchemaMismatch(
+            f"frame for {schema.name} does not match its schema: missing={missing} "
+            f"extra={extra} wrong types={wrong}"
+        )
+    frame = frame.select(expected.names())
+    required = [c.name for c in schema.columns if not c.nullable]
+    nulls = frame.select(pl.col(required).null_count()).row(0, named=True)
+    if bad := [n for n, count in nulls.items() if count]:
+        raise SchemaMismatch(f"frame for {schema.name} has nulls in required columns {bad}")
+    if schema.day_from is not None:
+        off = frame.filter(pl.col(schema.day_from).dt.date() != pl.col("day")).height
+        if off:
+            raise SchemaMismatch(f"{off} {schema.name} rows have a day not of {schema.day_from}")
+    for project in frame.get_column("project").unique().to_list():
+        validate_project(project)
+    return frame
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    """The frame as Arrow with plain types Delta stores (enums as strings)."""
+    enums = [n for n, t in frame.schema.items() if isinstance(t, pl.Enum | pl.Categorical)]
+    plain = frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame
+    return plain.to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
+def arrow_schema(schema: pl.Schema) -> pa.Schema:
+    """The Arrow schema a table with the polars `schema` is created with."""
+    return to_arrow(pl.DataFrame(schema=schema)).schema
+
+
+def _retrying(attempts: int = COMMIT_ATTEMPTS) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception_type(CommitFailedError),
+        stop=stop_after_attempt(attempts),
+        wait=wait_random_exponential(multiplier=0.05, max=2.0),
+        reraise=True,
+    )
+
+
+class DeltaTables:
+    """The Delta tables under one lake root."""
+
+    def __init__(self, location: LakeLocation, store: ObjectStore) -> None:
+        self.location = location
+        self._store = store
+        self._options = location.delta_options()
+
+    def __repr__(self) -> str:
+        return f"DeltaTables({self.location.uri!r})"
+
+    def uri(self, folder: str) -> str:
+        return self.location.join(folder)
+
+    def load(self, folder: str) -> DeltaTable | None:
+        """The table in `folder`, or None if nothing was ever committed there."""
+        try:
+            return DeltaTable(self.uri(folder), storage_options=self._options)
+        except TableNotFoundError:
+            return None
+
+    def ensure(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
+        """The table in `folder`, created empty with `schema` if absent (race-safe)."""
+        for attempt in _retrying(5):
+            with attempt:
+                try:
+                    return DeltaTable.create(
+                        self.uri(folder),
+                        schema=arrow_schema(schema),
+                        mode="ignore",
+                        partition_by=partition_by,
+                        storage_options=self._options,
+                        commit_properties=CommitProperties(custom_metadata=APP),
+                    )
+                except DeltaError as exc:
+                    # Two runs creating one table: the loser's version 0 already exists.
+                    raise CommitFailedError(str(exc)) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _commit(self, operation: Callable[[], T]) -> T:
+        for attempt in _retrying():
+            with attempt:
+                return operation()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def write(
+        self, schema: TableSchema, frame: pl.DataFrame, replace_projects: Iterable[str] = ()
+    ) -> WriteResult:
+        """Commit one typed batch of `schema.name` (see the module docstring).
+
+        For snapshot tables, `replace_projects` also empties projects that have no rows in
+        this batch.
+        """
+        rows_in = frame.height
+        extra = [validate_project(p) for p in replace_projects]
+        if extra and schema.merge != "replace":
+            raise ValueError(f"replace_projects applies to snapshot tables, not {schema.name}")
+        frame = collapse_batch(schema, check_frame(schema, frame))
+        keys = list(schema.partition_keys)
+        partitions = [tuple(row) for row in frame.select(keys).unique().iter_rows()]
+        projects = {str(p[0]) for p in partitions} | set(extra)
+        if (schema.merge == "replace" and not projects) or (
+            schema.merge != "replace" and not frame.height
+        ):
+            return WriteResult(schema.name, rows_in, 0, 0, 0)
+        self.ensure(schema.name, schema.polars_schema, keys)
+        data = to_arrow(frame)
+        if schema.merge == "replace":
+            self._commit(lambda: self._replace(schema, data, projects))
+            return WriteResult(schema.name, rows_in, frame.height, 0, len(projects))
+        metrics = self._commit(lambda: self._merge(schema, data, partitions))
+        inserted = int(metrics.get("num_target_rows_inserted", 0))
+        updated = int(metrics.get("num_target_rows_updated", 0))
+        return WriteResult(schema.name, rows_in, inserted + updated, updated, len(partitions))
+
+    def _merge(
+        self, schema: TableSchema, data: pa.Table, partitions: list[tuple[Any, ...]]
+    ) -> dict[str, Any]:
+        table = self.load(schema.name)
+        assert table is not None  # ensured above
+        merger = table.merge(
+            data,
+            predicate=match_predicate(schema, partitions),
+            source_alias=SOURCE,
+            target_alias=TARGET,
+            merge_schema=True,
+            writer_properties=WRITER,
+            commit_properties=CommitProperties(custom_metadata=APP),
+        )
+        if schema.merge == "upsert":
+            merger = merger.when_matched_update_all(predicate=supersedes_predicate(schema))
+        return dict(merger.when_not_matched_insert_all().execute())
+
+    def _replace(self, schema: TableSchema, data: pa.Table, projects: set[str]) -> None:
+        write_deltalake(
+            self.uri(schema.name),
+            data,
+            mode="overwrite",
+            predicate=replace_predicate(projects),
+            partition_by=list(schema.partition_keys),
+            schema_mode="merge",
+            storage_options=self._options,
+            writer_properties=WRITER,
+            commit_properties=CommitProperties(custom_metadata=APP),
+        )
+
+    def append_rejects(self, table: str, frame: pl.DataFrame) -> int:
+        """Append refused records of `table` (REJECTS_SCHEMA) as one commit; returns rows."""
+        if frame.schema != REJECTS_SCHEMA:
+            raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {REJECTS_SCHEMA}")
+        if frame.height == 0:
+            return 0
+        for project in frame.get_column("project").unique().to_list():
+            validate_project(project)
+        folder = rejects_key(table)
+        self.ensure(folder, REJECTS_SCHEMA, ["project"])
+        data = to_arrow(frame)
+        self._commit(
+            lambda: write_deltalake(
+                self.uri(folder),
+                data,
+                mode="append",
+                partition_by=["project"],
+                storage_options=self._options,
+                writer_properties=WRITER,
+                commit_properties=CommitProperties(custom_metadata=APP),
+            )
+        )
+        return frame.height
+
+    def live_files(self, folder: str) -> list[str] | None:
+        """URIs of the data files of the table's current version; None if no table."""
+        table = self.load(folder)
+        return None if table is None else list(table.file_uris())
+
+    def _actions(self, folder: str) -> pl.DataFrame | None:
+        table = self.load(folder)
+        if table is None:
+            return None
+        return pl.DataFrame(pa.table(table.get_add_actions(flatten=True)))
+
+    def projects(self, folder: str) -> list[str]:
+        """Projects that have files in the table's current version."""
+        actions = self._actions(folder)
+        if actions is None or "partition.project" not in actions.columns:
+            return []
+        return sorted(actions.get_column("partition.project").unique().to_list())
+
+    def compact(self, folder: str, project: str, target_file_mb: float) -> tuple[int, int]:
+        """Bin-pack one project's small files into files near the target size, as one
+        commit per partition batch; (files removed, files added)."""
+        table = self.load(folder)
+        if table is None:
+            return 0, 0
+        metrics = self._commit(
+            lambda: table.optimize.compact(
+                partition_filters=[("project", "=", validate_project(project))],
+                target_size=max(1, int(target_file_mb * 1024 * 1024)),
+                writer_properties=WRITER,
+                commit_properties=CommitProperties(custom_metadata=APP),
+            )
+        )
+        return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
+
+    def sweep(self, folder: str, project: str, removed_before: datetime) -> int:
+        """Delete one project's files that the current version does not use and that were
+        last written before `removed_before`: files earlier commits replaced, and uploads of
+        a run killed before its commit. Only the project's lease holder calls this, so no
+        other writer can be about to commit one of them."""
+        actions = self._actions(folder)
+        if actions is None:
+            return 0
+        live = {f"{folder}/{unquote(path)}" for path in actions.get_column("path").to_list()}
+        swept = 0
+        for info in self._store.list(partition_prefix(folder, project)):
+            if info.key not in live and info.modified < removed_before:
+                self._store.delete(info.key)
+                swept += 1
+        return swept
