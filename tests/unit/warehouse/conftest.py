@@ -10,9 +10,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from lake_examples import EXAMPLE_TIME, example_frame, example_rejects
 
 from transform.schemas import SCHEMAS
-from lake_examples import EXAMPLE_TIME, example_frame, example_rejects
 
 
 @pytest.fixture

@@ -1,20 +1,18 @@
-"""Names become path segments only when safe; partitions map to the documented layout."""
-
-import datetime as dt
+"""Names become path segments only when safe; tables map to the documented layout."""
 
 import pytest
 
-from transform.schemas import LOGS, PROJECTS
 from warehouse.errors import InvalidName, UnsafePath
 from warehouse.layout import (
-    new_file_name,
-    partition_dir,
+    STREAM_TABLES,
+    lease_name,
+    partition_prefix,
     rejects_key,
     state_key,
     table_schema,
     validate_project,
 )
-from warehouse.storage import check_key
+from warehouse.objects import check_key
 
 
 @pytest.mark.parametrize("name", ["a", "demo", "my-project-2", "x" * 64])
@@ -25,43 +23,32 @@ def test_valid_project_names_pass(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["", "1abc", "-abc", "Abc", "a/b", "..", "a..b/..", "a b", "a_b", "x" * 65, "a\x00", "é"],
+    ["", "1abc", "-abc", "Abc", "a/b", "..", "a..b/..", "a b", "a_b", "x" * 65, "a\x00", "é", "a%b"],
 )
 def test_unsafe_project_names_are_refused(name):
-    """Anything that could escape or confuse the layout is refused before it becomes a path."""
+    """Anything that could escape or confuse the layout is refused before it becomes a path,
+    including names a table format would have to escape (space, %, /, unicode)."""
     with pytest.raises(InvalidName):
         validate_project(name)
 
 
-def test_event_partition_has_project_and_day():
-    """An event table partition is <table>/project=<p>/day=<YYYY-MM-DD>."""
-    assert partition_dir(LOGS, "demo", dt.date(2026, 1, 2)) == "logs/project=demo/day=2026-01-02"
-
-
-def test_snapshot_partition_has_project_only():
-    """A snapshot table partition is <table>/project=<p>."""
-    assert partition_dir(PROJECTS, "demo", None) == "projects/project=demo"
-
-
-def test_event_partition_needs_a_day():
-    """An event partition without a day is an error, not a silently different layout."""
-    with pytest.raises(InvalidName):
-        partition_dir(LOGS, "demo", None)
-
-
-def test_file_names_sort_by_creation():
-    """Later file names sort after earlier ones (snapshot views pick the newest by name)."""
-    names = [new_file_name() for _ in range(50)]
-    assert names == sorted(names)
-    assert len(set(names)) == 50
-
-
-def test_state_and_rejects_keys_are_inside_their_folders():
-    """State keys live under _state/streams and rejects under _rejects/<table>."""
+def test_partitions_rejects_state_and_leases_have_their_places():
+    """Project partitions, rejects tables, cursors and leases live where the README says."""
+    assert partition_prefix("logs", "demo") == "logs/project=demo"
+    assert rejects_key("logs") == "_rejects/logs"
     assert state_key("demo", "logs") == "_state/streams/demo/logs.json"
-    assert rejects_key("logs").startswith("_rejects/logs/")
+    assert lease_name("demo", "logs") == "demo/logs"
     with pytest.raises(InvalidName):
         state_key("demo", "../x")
+    with pytest.raises(InvalidName):
+        lease_name("../x", "logs")
+
+
+def test_every_table_belongs_to_exactly_one_stream():
+    """Each declared table is written by one stream, so one lease guards it."""
+    tables = [t for ts in STREAM_TABLES.values() for t in ts]
+    assert sorted(tables) == sorted(set(tables))
+    assert {"logs", "requests", "audit_events", "projects", "credit_usage"} <= set(tables)
 
 
 def test_unknown_table_is_refused():
@@ -70,8 +57,8 @@ def test_unknown_table_is_refused():
         table_schema("nope")
 
 
-@pytest.mark.parametrize("key", ["", "/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", "a\x00"])
+@pytest.mark.parametrize("key", ["/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", "a\x00"])
 def test_storage_keys_that_could_escape_are_refused(key):
-    """Absolute keys, '..', empty segments and backslashes never reach the filesystem."""
+    """Absolute keys, '..', empty segments and backslashes never reach the store."""
     with pytest.raises(UnsafePath):
         check_key(key)

@@ -1,106 +1,59 @@
-"""The pure merge rules keep one row per key: first seen for dedupe, newest for upsert."""
+"""The pure merge rules: one row per key per batch, and the SQL a commit merges with."""
 
 import datetime as dt
 
-import polars as pl
-from polars.testing import assert_frame_equal
-
-from transform.schemas import AUDIT_EVENTS, EXTRACTED_AT, REQUESTS
+from transform.schemas import LOGS, PROJECTS, REQUESTS
 from warehouse import merge
 
-H = dt.timedelta(hours=1)
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
-def _versions(rows):
-    return pl.DataFrame(
-        rows,
-        schema={"id": pl.String(), "status": pl.String(), EXTRACTED_AT: pl.Datetime("us", "UTC")},
-        orient="row",
-    )
+def test_dedupe_keeps_the_first_row_per_key(frame):
+    """Append-only records: a repeat of a key inside one batch is dropped, order kept."""
+    batch = frame("logs", [{"id": "b", "log": "1"}, {"id": "a", "log": "2"}, {"id": "b", "log": "3"}])
+    out = merge.collapse_batch(LOGS, batch)
+    assert out.get_column("id").to_list() == ["b", "a"]
+    assert out.get_column("log").to_list() == ["1", "2"]
 
 
-T = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-def test_dedupe_keeps_first_row_per_key(frame):
-    """Repeated append-only records collapse to the first occurrence, order kept."""
-    batch = frame(
-        "audit_events", [{"id": "a", "event": "1"}, {"id": "b"}, {"id": "a", "event": "2"}]
-    )
-    out = merge.collapse_batch(AUDIT_EVENTS, batch)
-    assert out["id"].to_list() == ["a", "b"]
-    assert out.filter(pl.col("id") == "a")["event"].item() == "1"
-
-
-def test_upsert_keeps_newest_extraction_per_key():
-    """Among versions of a key the newest _extracted_at wins, wherever it sits in the batch."""
-    batch = _versions(
-        [("r", "completed", T + 2 * H), ("r", "pending", T), ("r", "processing", T + H)]
-    )
-    assert merge.latest_per_key(batch, ["id"])["status"].to_list() == ["completed"]
-
-
-def test_upsert_tie_goes_to_later_row():
-    """Two versions extracted at the same instant: the later row in the batch wins."""
-    batch = _versions([("r", "pending", T), ("r", "processing", T)])
-    assert merge.latest_per_key(batch, ["id"])["status"].to_list() == ["processing"]
-
-
-def test_unseen_rows_drops_stored_keys():
-    """Only rows whose key the partition does not hold are new."""
-    batch = _versions([("a", "x", T), ("b", "x", T), ("c", "x", T)])
-    stored = pl.DataFrame({"id": ["b", "z"]})
-    assert merge.unseen_rows(batch, stored, ["id"])["id"].to_list() == ["a", "c"]
-
-
-def test_plan_upsert_splits_fresh_newer_and_stale():
-    """New keys are fresh, strictly newer versions are updates, older or equal ones vanish."""
-    batch = _versions([("new", "pending", T), ("upd", "completed", T + H), ("old", "pending", T)])
-    stored = _versions([("upd", "pending", T), ("old", "completed", T + H)]).select(
-        "id", EXTRACTED_AT
-    )
-    plan = merge.plan_upsert(batch, stored, ["id"])
-    assert plan.fresh["id"].to_list() == ["new"]
-    assert plan.newer["id"].to_list() == ["upd"]
-
-
-def test_equal_timestamp_identical_row_is_no_update():
-    """Re-writing an identical batch is not an update (idempotent, no rewrite)."""
-    batch = _versions([("r", "pending", T)])
-    plan = merge.plan_upsert(batch, batch.select("id", EXTRACTED_AT), ["id"])
-    plan = merge.changed_ties(plan, batch, ["id"])
-    assert plan.fresh.height == 0
-    assert plan.newer.height == 0
-
-
-def test_equal_timestamp_changed_row_is_an_update():
-    """A record seen twice in one run (same _extracted_at) with a new status: later wins."""
-    stored = _versions([("r", "pending", T), ("s", "pending", T)])
-    batch = _versions([("r", "completed", T), ("s", "pending", T)])
-    plan = merge.plan_upsert(batch, stored.select("id", EXTRACTED_AT), ["id"])
-    assert plan.tied["id"].to_list() == ["r", "s"]
-    plan = merge.changed_ties(plan, stored, ["id"])
-    assert plan.newer["status"].to_list() == ["completed"]
-
-
-def test_rewrite_partition_replaces_updated_rows():
-    """The rewritten partition holds untouched stored rows, updates and fresh rows once each."""
-    stored = _versions([("a", "pending", T), ("b", "pending", T)])
-    batch = _versions([("b", "completed", T + H), ("c", "pending", T)])
-    plan = merge.plan_upsert(batch, stored.select("id", EXTRACTED_AT), ["id"])
-    out = merge.rewrite_partition(stored, plan, ["id"]).sort("id")
-    expected = _versions([("a", "pending", T), ("b", "completed", T + H), ("c", "pending", T)])
-    assert_frame_equal(out, expected)
-
-
-def test_collapse_batch_upserts_requests(frame):
-    """The requests table collapses by newest extraction, per its declared merge policy."""
+def test_upsert_keeps_the_newest_extraction_and_the_later_of_ties(frame):
+    """Mutable records: the newest `_extracted_at` wins; at the same instant the later row."""
+    later = T0 + dt.timedelta(hours=1)
     batch = frame(
         "requests",
         [
-            {"id": "r", "status": "completed", "finished": True, EXTRACTED_AT: T + H},
-            {"id": "r", EXTRACTED_AT: T},
+            {"id": "r", "status": "completed", "_extracted_at": later},
+            {"id": "r", "status": "pending", "_extracted_at": T0},
+            {"id": "s", "status": "pending"},
+            {"id": "s", "status": "processing"},
         ],
     )
-    out = merge.collapse_batch(REQUESTS, batch)
-    assert out["status"].cast(pl.String).to_list() == ["completed"]
+    out = merge.collapse_batch(REQUESTS, batch).sort("id")
+    assert out.get_column("status").cast(str).to_list() == ["completed", "processing"]
+
+
+def test_match_predicate_names_key_and_only_the_touched_partitions():
+    """The ON clause joins on partition and key columns and prunes to the batch's partitions."""
+    sql = merge.match_predicate(
+        LOGS, [("p1", dt.date(2026, 1, 2)), ("p1", dt.date(2026, 1, 3)), ("p1", dt.date(2026, 1, 2))]
+    )
+    assert 't."id" = s."id"' in sql
+    assert 't."project" = s."project"' in sql
+    assert "t.\"day\" IN ('2026-01-02', '2026-01-03')" in sql
+    assert "t.\"project\" IN ('p1')" in sql
+
+
+def test_supersedes_predicate_compares_every_value_column_null_safely():
+    """A tie replaces the stored row only if some value differs, nulls included."""
+    sql = merge.supersedes_predicate(REQUESTS)
+    assert '(s."_extracted_at" > t."_extracted_at")' in sql
+    assert '(s."status" IS DISTINCT FROM t."status")' in sql
+    assert '"id" IS DISTINCT' not in sql  # the key is what matched
+    assert '"day" IS DISTINCT' not in sql
+
+
+def test_literals_are_quoted():
+    """A quote in a partition value cannot end the SQL literal."""
+    assert merge.sql_literal("o'brien") == "'o''brien'"
+    assert merge.replace_predicate(["b", "a"]) == "project IN ('a', 'b')"
+    assert PROJECTS.merge == "replace"

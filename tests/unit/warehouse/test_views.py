@@ -2,7 +2,6 @@
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from transform.schemas import LOGS, SCHEMAS
 from warehouse.errors import QueryRefused
 from warehouse.query import QueryResult, check_read_only, format_csv, format_json, format_table
-from warehouse.views import duckdb_type, event_view_sql, ident, sql_string, view_statements
+from warehouse.views import duckdb_type, ident, sql_string, table_view_sql, view_statements
 
 
 @pytest.mark.parametrize(
@@ -42,19 +41,26 @@ def test_literals_and_identifiers_are_escaped():
     assert ident('us"er') == '"us""er"'
 
 
-def test_event_view_dedupes_within_partition_columns():
-    """The event view's window partitions by project and day first, so day filters prune."""
-    sql = event_view_sql(Path("/lake"), LOGS, has_files=True)
-    assert 'PARTITION BY "project", "day", "id"' in sql
-    assert "'/lake/logs/*/*/*.parquet'" in sql
+def test_table_view_reads_exactly_the_listed_files_without_dedupe():
+    """A table view scans the current version's files by name with hive partitions, and
+    needs no window: each commit already keeps one row per key."""
+    files = ["/lake/logs/project=a/day=2026-01-01/part-1.parquet", "s3://b/l/logs/x'y.parquet"]
+    sql = table_view_sql(LOGS, files)
+    assert "read_parquet(['/lake/logs/project=a/day=2026-01-01/part-1.parquet', " in sql
+    assert "'s3://b/l/logs/x''y.parquet'" in sql
+    assert "hive_partitioning = true" in sql
+    assert "'day': DATE" in sql
+    assert "QUALIFY" not in sql
+    assert "*" not in sql.split("FROM", 1)[1]  # no glob: files outside the version are never read
 
 
 def test_empty_tables_get_typed_empty_views():
-    """A table without files is a typed SELECT with no rows instead of a failing glob."""
-    statements = view_statements(Path("/lake"), set())
+    """A table without a commit is a typed SELECT with no rows instead of a failing scan."""
+    statements = view_statements({"logs": None, "requests": []}, [])
     logs = next(s for s in statements if s.startswith('CREATE OR REPLACE VIEW "logs"'))
     assert "WHERE false" in logs
     assert "read_parquet" not in logs
+    assert any(s.startswith("CREATE OR REPLACE VIEW mart_requests_daily") for s in statements)
 
 
 @pytest.mark.parametrize(
