@@ -8,14 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 import pytest
-from lake_examples import EXAMPLE_TIME, example_frame, example_rejects
+from lake_examples import EXAMPLE_TIME, example_frame, example_rejects, read_direct
 
 from warehouse import LakeLocation
-from warehouse.objects import ObjectStore
-from warehouse.query import _register_store
 
 
 @pytest.fixture
@@ -37,33 +34,6 @@ def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakeLocation:
         return LakeLocation.parse(tmp_path / "lake")
     url = request.getfixturevalue("s3_root")
     return LakeLocation.parse(url, os.environ)
-
-
-def data_files(location: LakeLocation, table: str) -> list[str]:
-    """The table's Parquet files that the README's plain glob
-    `<root>/<table>/project=*/**/*.parquet` matches, as readable paths or URLs."""
-    store = ObjectStore(location)
-    return [
-        location.join(info.key)
-        for info in store.list(f"{table}/")
-        if info.key.startswith(f"{table}/project=") and info.key.endswith(".parquet")
-    ]
-
-
-def read_direct(location: LakeLocation, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
-    """Rows of the table's raw Parquet files read by DuckDB with hive partitioning (no views,
-    no Delta log): what a plain Parquet reader of the lake sees."""
-    files = data_files(location, table)
-    if not files:
-        return []
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        _register_store(con, location)
-        sql = (
-            f"SELECT {columns} FROM read_parquet([{listed}], hive_partitioning = true) ORDER BY ALL"
-        )
-        return con.execute(sql).fetchall()
 
 
 @pytest.fixture

@@ -1,17 +1,15 @@
-"""Compaction merges small files per partition and keeps every row exactly once."""
+"""Compaction bin-packs small files per partition, keeps every row exactly once, and the
+sweep deletes what it replaced; a (project, stream) another run holds is left alone."""
 
 import datetime as dt
 import hashlib
 
-import duckdb
+import pytest
+from lake_examples import data_files
 
-from warehouse import Lake, run_sql
+from warehouse import Lake, LeaseBusy, run_sql
 
 H = dt.timedelta(hours=1)
-
-
-def _files(root, table):
-    return sorted((root / table).rglob("*.parquet"))
 
 
 def _noise(batch, index):
@@ -19,13 +17,14 @@ def _noise(batch, index):
     return hashlib.sha512(f"{batch}-{index}".encode()).hexdigest()
 
 
-def _write_small_batches(lake, frame, t0, batches=6, per_batch=50):
+def _write_small_batches(lake, frame, t0, batches=6, per_batch=50, project="alpha"):
     for b in range(batches):
         rows = [
             {
                 "id": f"{b * per_batch + i:024x}",
                 "date": t0 + (i % 2) * 24 * H,
                 "log": _noise(b, i),
+                "project": project,
             }
             for i in range(per_batch)
         ]
@@ -33,71 +32,58 @@ def _write_small_batches(lake, frame, t0, batches=6, per_batch=50):
 
 
 def test_compaction_leaves_one_file_per_partition(root, frame, direct, t0):
-    """Six batches over two days become one file per day with the same rows."""
+    """Six commits over two days become one file per day with the same rows, and the plain
+    Parquet glob sees exactly those two files."""
     lake = Lake.open(root)
     _write_small_batches(lake, frame, t0)
     before = direct(root, "logs")
-    assert len(_files(root, "logs")) == 12
-    report = lake.compact("logs")
-    assert (report.partitions_compacted, report.files_before, report.files_after) == (2, 12, 2)
-    assert report.rows == 300
+    assert len(data_files(root, "logs")) == 12
+    report = lake.compact("run-1", "logs")
+    assert (report.projects, report.files_removed, report.files_added) == (1, 12, 2)
+    assert report.files_swept == 12
     assert direct(root, "logs") == before
-    assert len(_files(root, "logs")) == 2
+    assert len(data_files(root, "logs")) == 2
+    assert run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows == [(300, 300)]
 
 
 def test_compaction_is_idempotent(root, frame, t0):
-    """A second compaction finds nothing to do and changes no file."""
+    """A second compaction finds nothing to merge and changes no file."""
     lake = Lake.open(root)
     _write_small_batches(lake, frame, t0)
-    lake.compact()
-    files = _files(root, "logs")
-    assert lake.compact().partitions_compacted == 0
-    assert _files(root, "logs") == files
-
-
-def test_compaction_respects_the_target_size(root, frame, t0, tmp_path):
-    """A target 40% of a compacted partition's size splits it into a few files, exact."""
-    probe = Lake.open(tmp_path / "probe")
-    _write_small_batches(probe, frame, t0, batches=8, per_batch=400)
-    probe.compact("logs")
-    compacted_mb = max(f.stat().st_size for f in _files(tmp_path / "probe", "logs")) / 2**20
-    lake = Lake.open(root)
-    _write_small_batches(lake, frame, t0, batches=8, per_batch=400)
-    report = lake.compact("logs", target_file_mb=compacted_mb / 2.5)
-    assert report.partitions_compacted == 2
-    assert 2 * 2 <= report.files_after < report.files_before
-    counts = run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows
-    assert counts == [(3200, 3200)]
-
-
-def test_compacted_files_are_sorted_by_key(root, frame, direct, t0):
-    """Compacted files hold ids in order, so footer ranges let writes skip them."""
-    lake = Lake.open(root)
-    _write_small_batches(lake, frame, t0, batches=3, per_batch=20)
-    lake.compact()
-    for file in _files(root, "logs"):
-        ids = [r[0] for r in direct_file(file)]
-        assert ids == sorted(ids)
+    lake.compact("run-1")
+    files = data_files(root, "logs")
+    report = lake.compact("run-2")
+    assert (report.files_removed, report.files_added, report.files_swept) == (0, 0, 0)
+    assert data_files(root, "logs") == files
 
 
 def test_writes_after_compaction_still_deduplicate(root, frame, direct, t0):
-    """Re-writing rows that were compacted adds nothing."""
+    """Re-writing rows that were compacted adds no file and no row."""
     lake = Lake.open(root)
     _write_small_batches(lake, frame, t0, batches=2)
-    lake.compact()
-    before = _files(root, "logs")
+    lake.compact("run-1")
+    before = data_files(root, "logs")
     _write_small_batches(lake, frame, t0, batches=2)
-    assert _files(root, "logs") == before
+    assert data_files(root, "logs") == before
 
 
-def test_snapshot_tables_are_left_alone(root, frame):
-    """Snapshot tables are replaced whole each run, so compaction does not touch them."""
+def test_compaction_skips_a_project_another_run_is_writing(root, frame, t0):
+    """A project whose logs lease is held elsewhere is reported busy and not touched; the
+    other projects are compacted."""
     lake = Lake.open(root)
-    lake.write("quotas", frame("quotas", [{"resource": "deployments", "quota": 5}]))
-    assert lake.compact("quotas").partitions_compacted == 0
+    _write_small_batches(lake, frame, t0, batches=3, project="alpha")
+    _write_small_batches(lake, frame, t0, batches=3, project="beta")
+    with lake.lease("alpha", "logs", "other-run"):
+        report = lake.compact("run-1", "logs")
+    assert report.skipped_busy == ("alpha/logs",)
+    assert report.projects == 1
+    alpha = [f for f in data_files(root, "logs") if "project=alpha/" in f]
+    assert len(alpha) == 6
 
 
-def direct_file(path):
-    """Rows of one Parquet file in stored order."""
-    with duckdb.connect() as con:
-        return con.execute(f"SELECT id FROM read_parquet('{path}')").fetchall()
+def test_a_held_lease_refuses_a_second_writer(root):
+    """While one run holds (project, stream), another's attempt says who holds it."""
+    lake = Lake.open(root)
+    with lake.lease("alpha", "logs", "first"), pytest.raises(LeaseBusy, match="alpha/logs"):
+        lake.leases.take("alpha/logs", "second")
+    assert lake.leases.holder("alpha/logs") is None  # released on exit

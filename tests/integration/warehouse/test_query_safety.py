@@ -1,16 +1,20 @@
 """SQL over the lake cannot change it or read outside it; the BI file opens anywhere."""
 
+import os
+from pathlib import Path
+
 import duckdb
 import pytest
 
 import warehouse.query as query
 from transform.schemas import LOGS
-from warehouse import Lake, QueryRefused, build_bi_database, connect, run_sql
+from warehouse import Lake, LakeLocation, QueryRefused, build_bi_database, connect, run_sql
 
 
 @pytest.fixture
-def lake_with_logs(root, frame):
+def lake_with_logs(tmp_path, frame):
     """A lake holding two logs."""
+    root = LakeLocation.parse(tmp_path / "lake")
     Lake.open(root).write("logs", frame("logs", [{"id": "a" * 24}, {"id": "b" * 24}]))
     return root
 
@@ -18,10 +22,10 @@ def lake_with_logs(root, frame):
 @pytest.mark.parametrize("prefix", ["", "EXPLAIN ANALYZE "])
 def test_copy_into_the_lake_is_refused(lake_with_logs, prefix):
     """A COPY (even wrapped in EXPLAIN ANALYZE, which runs it) is refused, writing nothing."""
-    before = sorted(lake_with_logs.rglob("*"))
+    before = sorted(Path(lake_with_logs.uri).rglob("*"))
     with pytest.raises(QueryRefused):
         run_sql(lake_with_logs, f"{prefix}COPY (SELECT 1) TO '{lake_with_logs}/logs/x.parquet'")
-    assert sorted(lake_with_logs.rglob("*")) == before
+    assert sorted(Path(lake_with_logs.uri).rglob("*")) == before
 
 
 def test_files_outside_the_root_cannot_be_read(lake_with_logs, tmp_path):
@@ -48,8 +52,10 @@ def test_locked_connection_cannot_be_reconfigured(lake_with_logs):
 
 
 def test_bi_database_opens_from_another_process_view(lake_with_logs, tmp_path):
-    """The BI file holds views with absolute globs, so a fresh connection queries the lake."""
+    """The BI file holds views listing absolute file paths, so a fresh connection queries
+    the lake from anywhere."""
     path = build_bi_database(lake_with_logs, tmp_path / "bi" / "lake.duckdb")
+    assert path is not None
     assert path.is_file()
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM logs").fetchone() == (2,)
@@ -63,6 +69,7 @@ def test_bi_database_rebuild_replaces_the_file(lake_with_logs, frame):
     Lake.open(lake_with_logs).write("audit_events", frame("audit_events", [{"id": "e"}]))
     second = build_bi_database(lake_with_logs)
     assert first == second
+    assert second is not None
     with duckdb.connect(str(second), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM audit_events").fetchone() == (1,)
 
@@ -92,6 +99,7 @@ def test_query_errors_other_than_io_are_not_retried(lake_with_logs):
 def test_bi_database_documents_views_and_columns(lake_with_logs):
     """The BI file carries each table's and column's description from the schemas."""
     path = build_bi_database(lake_with_logs)
+    assert path is not None
     with duckdb.connect(str(path), read_only=True) as con:
         view = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'logs'").fetchone()
         column = con.execute(
@@ -99,3 +107,16 @@ def test_bi_database_documents_views_and_columns(lake_with_logs):
         ).fetchone()
     assert view == (LOGS.description,)
     assert column == (LOGS.column("log").description,)
+
+
+def test_an_s3_root_confines_queries_to_its_prefix(s3_root, s3_server, frame):
+    """On object storage the allow-list is the root's URL: another bucket is unreadable, and
+    no BI file is written unless a path is given."""
+    root = LakeLocation.parse(s3_root, os.environ)
+    Lake.open(root).write("logs", frame("logs", [{"id": "a" * 24}]))
+    other = s3_server.new_bucket()
+    s3_server.client().put_object(Bucket=other, Key="x.csv", Body=b"a\n1\n")
+    assert run_sql(root, "SELECT count(*) FROM logs").rows == [(1,)]
+    with pytest.raises(duckdb.PermissionException):
+        run_sql(root, f"SELECT * FROM read_csv('s3://{other}/x.csv')")
+    assert build_bi_database(root) is None
