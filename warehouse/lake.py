@@ -149,7 +149,9 @@ class Lake:
         """Delete the project's files of `stream` that the tables no longer use (replaced by a
         commit, or uploaded by a killed run) and that are older than `keep_removed`.
         Call it while holding the (project, stream) lease."""
-        before = self._clock() - self.keep_removed
+        # With nothing to keep, every unused file goes (the lease rules out a writer about to
+        # commit one); otherwise the store's timestamps are compared with the clock.
+        before = self._clock() - self.keep_removed if self.keep_removed else None
         folders = [
             folder for table in STREAM_TABLES[stream] for folder in (table, rejects_key(table))
         ]

@@ -273,18 +273,18 @@ class DeltaTables:
         )
         return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
-    def sweep(self, folder: str, project: str, removed_before: datetime) -> int:
-        """Delete one project's files that the current version does not use and that were
-        last written before `removed_before`: files earlier commits replaced, and uploads of
-        a run killed before its commit. Only the project's lease holder calls this, so no
-        other writer can be about to commit one of them."""
+    def sweep(self, folder: str, project: str, removed_before: datetime | None) -> int:
+        """Delete one project's files that the current version does not use (and, if
+        `removed_before` is given, that were last written before it): files earlier commits
+        replaced, and uploads of a run killed before its commit. Only the project's lease
+        holder calls this, so no other writer can be about to commit one of them."""
         actions = self._actions(folder)
         if actions is None:
             return 0
         live = {f"{folder}/{unquote(path)}" for path in actions.get_column("path").to_list()}
         swept = 0
         for info in self._store.list(partition_prefix(folder, project)):
-            if info.key not in live and info.modified < removed_before:
+            if info.key not in live and (removed_before is None or info.modified < removed_before):
                 self._store.delete(info.key)
                 swept += 1
         return swept

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -27,7 +29,8 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
     assert simulator_proc.token.split()[-1] not in done.stdout + done.stderr
     lake = tmp_path / "lake"
     direct = duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
+        f"SELECT count(*) FROM read_parquet('{lake}/logs/project=*/**/*.parquet', "
+        "hive_partitioning=1)"
     ).fetchall()[0][0]
     assert direct > 0
     as_json = cli("sql", "SELECT count(*) AS n FROM logs", "--format", "json")
@@ -48,7 +51,7 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
     assert (
         duckdb.sql(
             f"SELECT count(*) - count(DISTINCT id) FROM "
-            f"read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
+            f"read_parquet('{lake}/logs/project=*/**/*.parquet', hive_partitioning=1)"
         ).fetchall()[0][0]
         == 0
     )
@@ -90,14 +93,31 @@ def test_expected_errors_end_in_one_line(cli, tmp_path, args, env, code, needle)
 
 
 def test_a_held_warehouse_exits_3(cli, tmp_path, simulator_proc):
-    """While another run holds the warehouse, sync says so and exits 3."""
+    """While another live run holds every (project, stream) asked for, sync says so and
+    exits 3; a crashed holder (its process gone) does not block the next run."""
     first = cli("sync", "--since", "1d", "--stream", "audit_events")
     assert first.returncode == 0, first.stderr
     lake = Lake.open(tmp_path / "lake")
-    with lake.lock():
-        done = cli("sync", "--stream", "audit_events")
+    projects = sorted({p for p, s in lake.state.streams() if s == "audit_events"})
+    held = [lake.leases.take(f"{p}/audit_events", "other-run") for p in projects]
+    done = cli("sync", "--stream", "audit_events")
     assert done.returncode == 3, done.stderr
     assert "another run" in last_line(done.stderr)
+    for lease in held:  # as if the holder had been killed: its pid no longer exists
+        lease.doc["pid"] = _exited_pid()
+        lease.renew()
+    again = cli("sync", "--stream", "audit_events")
+    assert again.returncode == 0, again.stderr
+
+
+def _exited_pid() -> int:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(child.stdout)
 
 
 def test_demo_answers_three_questions(cli, tmp_path):
@@ -116,7 +136,8 @@ def test_demo_answers_three_questions(cli, tmp_path):
     assert counts["requests"] > 0
     assert counts["audit_events"] > 0
     direct = duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{warehouse}/logs/**/*.parquet', hive_partitioning=1)"
+        f"SELECT count(*) FROM read_parquet('{warehouse}/logs/project=*/**/*.parquet', "
+        "hive_partitioning=1)"
     ).fetchall()[0][0]
     assert counts["logs"] == direct
     assert (warehouse / "ubiops.duckdb").exists()
@@ -125,3 +146,44 @@ def test_demo_answers_three_questions(cli, tmp_path):
     refused = cli("demo", "--warehouse", str(Path(__file__).parent))
     assert refused.returncode == 2
     assert "not made by the demo" in last_line(refused.stderr)
+
+
+def test_sync_sql_status_and_compact_on_an_s3_warehouse(cli, s3_server, simulator_proc):
+    """Every command works on a lake in an S3 bucket (moto's server on loopback): the lake
+    lands exactly, and no credential shows in any output or object."""
+    bucket = s3_server.new_bucket()
+    env = {**s3_server.env(), "UBIOPS_ETL_WAREHOUSE": f"s3://{bucket}/lake"}
+    done = cli("sync", "--since", "2d", **env)
+    assert done.returncode == 0, done.stderr
+    counted = cli(
+        "sql", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM logs", "-f", "json", **env
+    )
+    assert counted.returncode == 0, counted.stderr
+    (row,) = json.loads(counted.stdout)
+    assert row["n"] == row["d"] > 0
+    keys = s3_server.keys(bucket, "lake/")
+    assert any(k.startswith("lake/logs/_delta_log/") for k in keys)
+    assert any(k.startswith("lake/logs/project=") and k.endswith(".parquet") for k in keys)
+    status = cli("status", **env)
+    assert status.returncode == 0, status.stderr
+    assert "logs" in status.stdout
+    compacted = cli("compact", **env)
+    assert compacted.returncode == 0, compacted.stderr
+    again = cli("sql", "SELECT count(*) AS n FROM logs", "-f", "json", **env)
+    assert json.loads(again.stdout) == [{"n": row["n"]}]
+    outputs = "".join(r.stdout + r.stderr for r in (done, counted, status, compacted, again))
+    secret = s3_server.env()["AWS_SECRET_ACCESS_KEY"]
+    assert secret not in outputs
+    client = s3_server.client()
+    for key in s3_server.keys(bucket, "lake/_state/"):
+        if key:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            assert secret.encode() not in body
+
+
+def test_an_s3_warehouse_that_does_not_exist_yet_is_a_usage_error(cli, s3_server):
+    """`sql` on an empty bucket prefix says there is no lake there, in one line, exit 2."""
+    env = {**s3_server.env(), "UBIOPS_ETL_WAREHOUSE": f"s3://{s3_server.new_bucket()}/none"}
+    done = cli("sql", "SELECT 1", **env)
+    assert done.returncode == 2, done.stderr
+    assert "no lake at s3://" in last_line(done.stderr)

@@ -90,17 +90,38 @@ async def test_backfill_is_resumable_and_skips_finished_windows(sim, tmp_path):
     assert state["partial"] == {}
 
 
-async def test_a_lake_held_by_another_run_is_refused_not_corrupted(sim, tmp_path):
-    """While another writer holds the lake, a sync says so and writes nothing; later it runs."""
+async def test_a_stream_held_by_another_run_is_skipped_as_busy(sim, tmp_path):
+    """While another run holds one (project, stream), a sync skips just that pair, says who
+    holds it, syncs the rest, and exits ok; once released, the next sync completes it."""
+    project = sim.world.project_names[0]
     lake = Lake.open(tmp_path)
-    with lake.lock():
+    with lake.lease(project, "logs", "other-run"):
         ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
-    assert ledger["busy"]
-    assert not ledger["ok"]
-    assert "held by another run" in ledger["error"]
-    assert not list(tmp_path.glob("logs/**/*.parquet"))
+    assert ledger["ok"], ledger
+    busy = [s for s in ledger["streams"] if s["busy"]]
+    assert [(s["project"], s["stream"]) for s in busy] == [(project, "logs")]
+    assert "other-run" in busy[0]["error"]
+    assert not list(tmp_path.glob(f"logs/project={project}/**/*.parquet"))
+    assert list(tmp_path.glob("requests/**/*.parquet"))
     assert (await sync_flow(warehouse=str(tmp_path), since="4d"))["ok"]
     assert_exact(sim, tmp_path)
+
+
+async def test_a_run_that_finds_everything_held_is_busy(sim, tmp_path):
+    """When every (project, stream) is being written by another run, nothing runs and the
+    run says it is busy (the CLI's exit code 3)."""
+    lake = Lake.open(tmp_path)
+    held = [
+        lake.leases.take(f"{project}/{stream}", "other-run")
+        for project in sim.world.project_names
+        for stream in ("logs", "requests", "audit_events", "snapshots")
+    ]
+    ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
+    assert ledger["busy"]
+    assert "another run" in ledger["error"]
+    assert not list(tmp_path.glob("logs/**/*.parquet"))
+    for lease in held:
+        lease.release()
 
 
 async def test_compact_flow_leaves_one_file_per_partition(sim, tmp_path):
@@ -110,7 +131,8 @@ async def test_compact_flow_leaves_one_file_per_partition(sim, tmp_path):
         sim.clock.advance(timedelta(minutes=40))
         assert (await sync_flow(warehouse=str(tmp_path)))["ok"]
     report = compact_flow(warehouse=str(tmp_path))
-    assert report["files_after"] <= report["files_before"]
+    assert report["files_added"] <= report["files_removed"]
+    assert not report["skipped_busy"]
     for partition in (tmp_path / "logs").glob("project=*/day=*"):
         assert len(list(partition.glob("*.parquet"))) == 1
     assert_exact(sim, tmp_path)
