@@ -1,13 +1,18 @@
-"""Typed example frames for tests of the warehouse and of the flows that use it."""
+"""Test support for the lake: typed example frames, and reading a table's raw Parquet files
+the way a plain Parquet reader does (no views, no Delta log)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from transform.schemas import EXTRACTED_AT, REJECTS_SCHEMA, SCHEMAS
+from warehouse import LakeLocation
+from warehouse.objects import ObjectStore
+from warehouse.query import register_store
 
 EXAMPLE_TIME = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -56,3 +61,30 @@ def example_rejects(rows: list[dict[str, Any]]) -> pl.DataFrame:
         EXTRACTED_AT: EXAMPLE_TIME,
     }
     return pl.DataFrame([{**base, **r} for r in rows], schema=REJECTS_SCHEMA, orient="row")
+
+
+def data_files(location: LakeLocation, table: str) -> list[str]:
+    """The table's Parquet files that the README's plain glob
+    `<root>/<table>/project=*/**/*.parquet` matches, as readable paths or URLs."""
+    store = ObjectStore(location)
+    return [
+        location.join(info.key)
+        for info in store.list(f"{table}/")
+        if info.key.startswith(f"{table}/project=") and info.key.endswith(".parquet")
+    ]
+
+
+def read_direct(location: LakeLocation, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
+    """Rows of the table's raw Parquet files read by DuckDB with hive partitioning (no views,
+    no Delta log): what a plain Parquet reader of the lake sees."""
+    files = data_files(location, table)
+    if not files:
+        return []
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        register_store(con, location)
+        sql = (
+            f"SELECT {columns} FROM read_parquet([{listed}], hive_partitioning = true) ORDER BY ALL"
+        )
+        return con.execute(sql).fetchall()

@@ -46,7 +46,7 @@ def _view_statements(location: LakeLocation) -> list[str]:
     return view_statements(files, rejects)
 
 
-def _register_store(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> None:
+def register_store(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> None:
     """Let DuckDB read an object-store root through obstore (no DuckDB extension needed,
     so it works offline; credentials come from the environment as for the writers)."""
     if location.is_local:
@@ -69,7 +69,7 @@ def connect(
     """
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")  # the lake is UTC; show it so whatever the host says
-    _register_store(con, location)
+    register_store(con, location)
     for statement in _view_statements(location) + (comment_statements() if comments else []):
         con.execute(statement)
     if read_only:
@@ -152,7 +152,7 @@ def build_bi_database(location: LakeLocation, path: Path | str | None = None) ->
     try:
         with duckdb.connect(str(tmp)) as con:
             con.execute("SET TimeZone = 'UTC'")
-            _register_store(con, location)
+            register_store(con, location)
             for statement in _view_statements(location) + comment_statements():
                 con.execute(statement)
             con.execute("CHECKPOINT")
