@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -61,6 +60,15 @@ ConcurrencyOpt = Annotated[
     int | None,
     typer.Option(envvar="UBIOPS_ETL_CONCURRENCY", help="Concurrent API calls (default 4)."),
 ]
+PrefectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prefect",
+        envvar="UBIOPS_ETL_PREFECT",
+        help="Run as a Prefect flow run even without a configured Prefect API "
+        "(default: only when PREFECT_API_URL or a Prefect profile names one).",
+    ),
+]
 RateOpt = Annotated[
     int | None,
     typer.Option(
@@ -83,6 +91,7 @@ def _run_range(
     streams: list[str] | None,
     concurrency: int | None,
     rate_per_minute: int | None,
+    prefect: bool,
 ) -> None:
     """sync and backfill: the same flags become Settings, then the run over [since, until)."""
 
@@ -93,6 +102,7 @@ def _run_range(
             streams=streams,
             concurrency=concurrency,
             rate_per_minute=rate_per_minute,
+            prefect=prefect or None,
         )
         return run(settings, since=since, until=until, now=_now())
 
@@ -103,11 +113,12 @@ def _run_range(
 def demo(
     warehouse: WarehouseOpt = DEMO_WAREHOUSE,
     seed: Annotated[int, typer.Option(envvar="UBIOPS_ETL_DEMO_SEED", help="Simulator seed.")] = 7,
+    prefect: PrefectOpt = False,
 ) -> None:
-    """Start the embedded simulator, sync it into a local lake and answer three questions."""
+    """Start the embedded simulator, sync it into a lake and answer three questions."""
     from flows.demo import run_demo
 
-    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, now=_now()))
+    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, now=_now(), prefect=prefect))
 
 
 @app.command()
@@ -129,11 +140,13 @@ def sync(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
+    prefect: PrefectOpt = False,
 ) -> None:
     """Incremental sync of all streams of all visible (or the named) projects."""
     from flows.runs import run_sync
 
-    _run_range(run_sync, since, until, warehouse, project, stream, concurrency, rate_per_minute)
+    tuning = (concurrency, rate_per_minute, prefect)
+    _run_range(run_sync, since, until, warehouse, project, stream, *tuning)
 
 
 @app.command()
@@ -149,19 +162,23 @@ def backfill(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
+    prefect: PrefectOpt = False,
 ) -> None:
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
     from flows.runs import run_backfill
 
-    _run_range(run_backfill, since, until, warehouse, project, stream, concurrency, rate_per_minute)
+    tuning = (concurrency, rate_per_minute, prefect)
+    _run_range(run_backfill, since, until, warehouse, project, stream, *tuning)
 
 
 @app.command()
-def compact(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
-    """Merge the small files that frequent syncs leave into few files per partition."""
+def compact(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, prefect: PrefectOpt = False) -> None:
+    """Bin-pack the small files frequent syncs leave, then delete the files they replaced."""
     from flows.runs import run_compact
 
-    run_cli(lambda: run_compact(Settings.from_overrides(warehouse=warehouse)))
+    run_cli(
+        lambda: run_compact(Settings.from_overrides(warehouse=warehouse, prefect=prefect or None))
+    )
 
 
 @app.command()

@@ -6,14 +6,14 @@ into a local warehouse, prints what landed, and answers three questions in SQL.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from datetime import datetime
 
 from flows import console
 from flows.errors import UsageError
-from flows.runs import report_run
+from flows.runs import execute_run, report_run
+from flows.settings import Settings
 from warehouse import Lake, LakeLocation, format_table, rows_per_table, run_sql
 
 DEMO_MARKER = ".ubiops-etl-demo"
@@ -67,9 +67,8 @@ def prepare_warehouse(location: LakeLocation) -> None:
     store.put(DEMO_MARKER, b"made by `ubiops-etl demo`; safe to delete\n")
 
 
-def run_demo(*, warehouse: str, seed: int, now: datetime) -> int:
-    """Simulator -> real sync flow -> lake -> three answers."""
-    from flows.prefect_flows import sync_flow
+def run_demo(*, warehouse: str, seed: int, now: datetime, prefect: bool = False) -> int:
+    """Simulator -> real sync (directly, or as a Prefect flow run) -> lake -> three answers."""
     from simulator import SystemClock, WorldSpec, create_app, generate_world, serve_in_thread
 
     started = time.monotonic()
@@ -87,15 +86,13 @@ def run_demo(*, warehouse: str, seed: int, now: datetime) -> int:
         os.environ["UBIOPS_API_TOKEN"] = f"Token {world.token}"
         # The local simulator has no rate limit, so the demo need not pace itself to the
         # real API's 300 calls a minute.
-        ledger = asyncio.run(
-            sync_flow(
-                warehouse=warehouse,
-                since=f"{DEMO_DAYS + 1}d",
-                until="now",
-                concurrency=8,
-                rate_per_minute=DEMO_RATE_PER_MINUTE,
-            )
+        settings = Settings.from_overrides(
+            warehouse=warehouse,
+            concurrency=8,
+            rate_per_minute=DEMO_RATE_PER_MINUTE,
+            prefect=prefect or None,
         )
+        ledger = execute_run("sync", settings, f"{DEMO_DAYS + 1}d", "now")
     code = report_run(ledger)
     console.out.print("\n[bold]Rows per table[/]")
     counts = rows_per_table(location)

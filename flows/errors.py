@@ -1,19 +1,17 @@
 """Expected failures end with one line that says what to fix, and a non-zero exit code.
 
 Exit codes: 0 everything synced; 1 a run failed or finished incomplete; 2 bad flag, setting or
-input; 3 nothing could run: every (project, stream) is being written by another run. Unexpected errors keep their traceback, since
-those are bugs to report.
+input; 3 nothing could run: every (project, stream) is being written by another run.
+Unexpected errors keep their traceback, since those are bugs to report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pydantic
 import typer
 
-from extract.errors import ExtractError
 from flows import console
 from flows.settings import MissingToken
 from flows.timeparse import BadTime
@@ -37,23 +35,41 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _translate(exc: Exception) -> typer.Exit | None:
+    """The one-line failure for an expected error, or None for a bug (kept as a traceback).
+
+    The extractor's errors (and httpx's) are imported only here, when something failed, so
+    commands that never call the API do not pay for importing the HTTP stack at start-up.
+    """
+    import httpx
+
+    from extract.errors import ExtractError
+
+    if isinstance(exc, BadTime | MissingToken | UsageError | QueryRefused | NotALake):
+        return fail(str(exc), EXIT_USAGE)
+    if isinstance(exc, pydantic.ValidationError):
+        return fail(_settings_message(exc), EXIT_USAGE)
+    if isinstance(exc, LeaseBusy):
+        return fail(f"{exc}; wait for it to finish or stop it, then retry", EXIT_BUSY)
+    if isinstance(exc, ExtractError | WarehouseError):
+        return fail(str(exc), EXIT_FAILED)
+    if isinstance(exc, httpx.HTTPError):
+        return fail(f"cannot reach the API: {exc}", EXIT_FAILED)
+    return None
+
+
 def run_cli(action: Callable[[], int | None]) -> None:
     """Run a command body; translate expected failures; exit with the body's code."""
     try:
         code = action() or EXIT_OK
-    except (BadTime, MissingToken, UsageError, QueryRefused, NotALake) as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
-    except pydantic.ValidationError as exc:
-        raise fail(_settings_message(exc), EXIT_USAGE) from None
-    except LeaseBusy as exc:
-        raise fail(f"{exc}; wait for it to finish or stop it, then retry", EXIT_BUSY) from None
-    except (ExtractError, WarehouseError) as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
-    except httpx.HTTPError as exc:
-        raise fail(f"cannot reach the API: {exc}", EXIT_FAILED) from None
     except KeyboardInterrupt:
         raise fail(
             "interrupted; the next run resumes from the last committed cursor", 130
         ) from None
+    except Exception as exc:
+        translated = _translate(exc)
+        if translated is None:
+            raise
+        raise translated from None
     if code:
         raise typer.Exit(code)

@@ -7,7 +7,6 @@ retries stay in the HTTP client (one retry layer), so tasks have none either.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import datetime
 from typing import Any
@@ -25,8 +24,7 @@ from flows import runner
 from flows.progress import RunProgress, current_progress
 from flows.settings import Settings
 from flows.streams import RunContext
-from flows.summary import RunSummary, StreamResult
-from flows.timeparse import parse_instant
+from flows.summary import StreamResult, table_rows
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -50,28 +48,26 @@ async def stream_task(
     return await runner.run_stream(ctx, project, stream, since, until, backfill)
 
 
-async def _publish(
-    summary: RunSummary, logger: logging.Logger | logging.LoggerAdapter[Any]
-) -> None:
+async def _publish(ledger: dict[str, Any], logger: Logger) -> None:
     await acreate_table_artifact(
-        key=f"ubiops-{summary.kind}-summary",
-        table=summary.table_rows(),
+        key=f"ubiops-{ledger['kind']}-summary",
+        table=table_rows(ledger),
         description=(
-            f"{summary.kind} {'ok' if summary.ok else 'INCOMPLETE'}: "
-            f"{summary.rows_written} rows written, {summary.rejects} rejected, "
-            f"{summary.api_calls} API calls, {summary.retries} retries, "
-            f"{summary.duration_s:.1f}s"
+            f"{ledger['kind']} {'ok' if ledger['ok'] else 'INCOMPLETE'}: "
+            f"{ledger['rows_written']} rows written, {ledger['rejects']} rejected, "
+            f"{ledger['api_calls']} API calls, {ledger['retries']} retries, "
+            f"{ledger['duration_s']:.1f}s"
         ),
     )
     logger.info(
         "%s finished: ok=%s rows_written=%d rejects=%d pages=%d api_calls=%d retries=%d",
-        summary.kind,
-        summary.ok,
-        summary.rows_written,
-        summary.rejects,
-        summary.pages,
-        summary.api_calls,
-        summary.retries,
+        ledger["kind"],
+        ledger["ok"],
+        ledger["rows_written"],
+        ledger["rejects"],
+        ledger["pages"],
+        ledger["api_calls"],
+        ledger["retries"],
     )
 
 
@@ -79,9 +75,6 @@ async def _run(
     kind: str, settings: Settings, since: str | None, until: str | None
 ) -> dict[str, Any]:
     logger = get_run_logger()
-    now = runner.current_clock()()
-    start = parse_instant(since, now=now) if since else None
-    end = parse_instant(until, now=now) if until else now
     hook = current_progress()
     tracker = RunProgress()
     artifact: UUID | None = None
@@ -103,23 +96,19 @@ async def _run(
             await aupdate_progress_artifact(artifact, progress=100.0 * done / max(total, 1))
         return result
 
-    summary = await runner.execute(
+    ledger = await runner.run(
+        kind,
         settings,
-        kind=kind,
-        since=start,
-        until=end,
-        now=now,
+        since,
+        until,
         logger=logger,
         runner=tracked,
         progress=progress,
+        engine="prefect",
     )
-    if summary.all_busy:
-        # Not a failure of this run: other runs are writing every stream. Say so and stop.
-        why = "every project and stream is being written by another run"
-        logger.warning("%s skipped: %s", kind, why)
-        return summary.to_ledger() | {"busy": True, "error": why}
-    await _publish(summary, logger)
-    return summary.to_ledger()
+    if not ledger.get("busy"):
+        await _publish(ledger, logger)
+    return ledger
 
 
 @flow(name="ubiops-sync", log_prints=False, validate_parameters=True)
@@ -171,9 +160,6 @@ async def backfill_flow(
 def compact_flow(warehouse: str | None = None) -> dict[str, Any]:
     """Bin-pack small files per project (one commit each) and delete what they replaced; a
     (project, stream) another run is writing is skipped and reported."""
-    settings = Settings.from_overrides(warehouse=warehouse)
-    logger = get_run_logger()
-    lake = runner.open_lake(settings, runner.current_clock())
-    report = lake.compact(runner.new_run_id())
-    logger.info("compaction: %s", report)
-    return dataclasses.asdict(report)
+    report = runner.compact(Settings.from_overrides(warehouse=warehouse))
+    get_run_logger().info("compaction: %s", report)
+    return report

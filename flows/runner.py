@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -31,6 +32,7 @@ from flows import streams
 from flows.errors import UsageError
 from flows.settings import Settings
 from flows.summary import RunSummary, StreamResult
+from flows.timeparse import parse_instant
 from warehouse import Lake, Lease, LeaseBusy, LeaseLost, WarehouseError, build_bi_database
 from warehouse.layout import lease_name
 
@@ -136,6 +138,49 @@ async def resolve_projects(
     return chosen, skipped
 
 
+async def run(
+    kind: str,
+    settings: Settings,
+    since: str | None,
+    until: str | None,
+    *,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    runner: StreamRunner = run_stream,
+    progress: streams.ProgressHook | None = None,
+    engine: str = "direct",
+) -> dict[str, Any]:
+    """`sync` or `backfill` over [since, until) (ISO 8601 or ages, read against the run's
+    clock); the run's ledger record, with `busy` when every (project, stream) was held by
+    another run. Both entry points (the CLI directly, and the Prefect flows) call this."""
+    now = current_clock()()
+    start = parse_instant(since, now=now) if since else None
+    end = parse_instant(until, now=now) if until else now
+    summary = await execute(
+        settings,
+        kind=kind,
+        since=start,
+        until=end,
+        now=now,
+        logger=logger,
+        runner=runner,
+        progress=progress,
+        engine=engine,
+    )
+    ledger = summary.to_ledger()
+    if summary.all_busy:
+        # Not a failure of this run: other runs are writing every stream. Say so and stop.
+        why = "every project and stream asked for is being written by another run"
+        logger.warning("%s skipped: %s", kind, why)
+        return ledger | {"busy": True, "error": why}
+    return ledger
+
+
+def compact(settings: Settings) -> dict[str, Any]:
+    """Bin-pack small files per project and delete what they replaced; busy pairs skipped."""
+    lake = open_lake(settings, current_clock())
+    return dataclasses.asdict(lake.compact(new_run_id()))
+
+
 def open_lake(settings: Settings, clock: Clock) -> Lake:
     """The lake at the settings' root, with their lease and time-travel settings."""
     return Lake.open(
@@ -158,12 +203,13 @@ async def execute(
     progress: streams.ProgressHook | None = None,
     clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
+    engine: str = "direct",
 ) -> RunSummary:
     """Sync every (project, stream) under its lease, record the summary in the run ledger and
     rebuild the BI file. A (project, stream) another live run holds is skipped as busy."""
     tick = clock or current_clock()
     lake = await asyncio.to_thread(open_lake, settings, tick)
-    summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now)
+    summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now, engine=engine)
     async with client_factory(client_config(settings)) as client:
         ctx = streams.RunContext(client, lake, settings, now, logger)
         ctx.checkpoint_windows = kind == "backfill"

@@ -1,4 +1,8 @@
-"""What each CLI command does once its flags are parsed: check, run the flow, print, exit code."""
+"""What each CLI command does once its flags are parsed: check, run, print, exit code.
+
+Heavy modules (the run core with polars and httpx, DuckDB, Prefect) are imported inside the
+commands that use them, so `status`, `sql` and `--help` start in well under a second.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,11 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-import duckdb
 from rich.table import Table
 
-from extract import open_client
-from flows import console, runner
+from flows import console
 from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
-from flows.progress import reporting
+from flows.progress import current_progress, reporting
 from flows.settings import ALL_STREAMS, Settings
 from flows.timeparse import parse_instant
 from warehouse import (
@@ -26,6 +28,9 @@ from warehouse import (
 
 async def preflight(settings: Settings) -> list[str]:
     """Fail fast, before any Prefect run, on a bad token, host or project name."""
+    from extract import open_client
+    from flows import runner
+
     async with open_client(runner.client_config(settings)) as client:
         projects, skipped = await runner.resolve_projects(client, settings.projects)
     for name, why in skipped.items():
@@ -95,28 +100,39 @@ def report_run(ledger: dict[str, Any]) -> int:
     return EXIT_OK
 
 
+def execute_run(
+    kind: str, settings: Settings, since: str | None, until: str | None
+) -> dict[str, Any]:
+    """Run `sync` or `backfill` as a Prefect flow run when Prefect is asked for or
+    configured, otherwise the same run core directly (no Prefect import, no server to
+    start); the run's ledger record either way."""
+    from flows import runner
+
+    with reporting():
+        if settings.use_prefect:
+            from flows.prefect_flows import backfill_flow, sync_flow
+
+            flow = sync_flow if kind == "sync" else backfill_flow
+            params = _flow_params(settings) | {"since": since, "until": until}
+            return dict(asyncio.run(flow(**params, **_tuning(settings))))
+        hook = current_progress()
+        return asyncio.run(
+            runner.run(kind, settings, since, until, logger=console.log, progress=hook)
+        )
+
+
 def run_sync(settings: Settings, *, since: str | None, until: str | None, now: datetime) -> int:
     """`ubiops-etl sync`."""
     _check_window(since, until, now)
     asyncio.run(preflight(settings))
-    from flows.prefect_flows import sync_flow  # Prefect loads only once the inputs are good
-
-    params = _flow_params(settings) | {"since": since, "until": until}
-    with reporting():
-        ledger = asyncio.run(sync_flow(**params, **_tuning(settings)))
-    return report_run(ledger)
+    return report_run(execute_run("sync", settings, since, until))
 
 
 def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -> int:
     """`ubiops-etl backfill`."""
     _check_window(since, until, now)
     asyncio.run(preflight(settings))
-    from flows.prefect_flows import backfill_flow
-
-    params = _flow_params(settings) | {"since": since, "until": until}
-    with reporting():
-        ledger = asyncio.run(backfill_flow(**params, **_tuning(settings)))
-    return report_run(ledger)
+    return report_run(execute_run("backfill", settings, since, until))
 
 
 def _tuning(settings: Settings) -> dict[str, Any]:
@@ -124,10 +140,15 @@ def _tuning(settings: Settings) -> dict[str, Any]:
 
 
 def run_compact(settings: Settings) -> int:
-    """`ubiops-etl compact`."""
-    from flows.prefect_flows import compact_flow
+    """`ubiops-etl compact` (a Prefect flow run when Prefect is asked for or configured)."""
+    if settings.use_prefect:
+        from flows.prefect_flows import compact_flow
 
-    report = compact_flow(warehouse=settings.warehouse)
+        report = compact_flow(warehouse=settings.warehouse)
+    else:
+        from flows import runner
+
+        report = runner.compact(settings)
     console.out.print(
         f"compacted {report['projects']} project tables: {report['files_removed']} files "
         f"merged into {report['files_added']}, {report['files_swept']} replaced files deleted"
@@ -142,6 +163,8 @@ def run_query(settings: Settings, query: str, *, fmt: str) -> int:
     formatters = {"table": format_table, "csv": format_csv, "json": format_json}
     if fmt not in formatters:
         raise UsageError(f"unknown --format {fmt!r}; use table, csv or json")
+    import duckdb
+
     lake = Lake.open(settings.location, create=False)  # NotALake: nothing synced there
     try:
         result = run_sql(lake.location, query)

@@ -7,7 +7,10 @@ the environment: extract, transform and warehouse receive plain values from here
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -43,6 +46,9 @@ class Settings(BaseSettings):
     """How long files that a commit replaced are kept for time travel before the end of a
     run deletes them (0: at once, so plain Parquet readers see each record once)."""
     lease_ttl: timedelta = Field(timedelta(minutes=5), ge=timedelta(seconds=10))
+    prefect: bool = False
+    """Run sync, backfill, compact and demo as Prefect flow runs even without a configured
+    Prefect API (Prefect then starts a temporary local server)."""
     projects: Annotated[tuple[str, ...], NoDecode] = ()
     streams: Annotated[tuple[Stream, ...], NoDecode] = ALL_STREAMS
     # 295 + the client bucket's burst of 5 = 300 calls in any 60 s, the documented limit: the
@@ -79,7 +85,11 @@ class Settings(BaseSettings):
         return LakeLocation.parse(self.warehouse, os.environ)
 
     @field_validator(
-        "initial_history", "lookback", "request_retention", "keep_removed", "lease_ttl",
+        "initial_history",
+        "lookback",
+        "request_retention",
+        "keep_removed",
+        "lease_ttl",
         mode="before",
     )
     @classmethod
@@ -106,6 +116,11 @@ class Settings(BaseSettings):
                 given[key] = tuple(x for item in given[key] for x in str(item).split(",") if x)
         return cls(**given)
 
+    @property
+    def use_prefect(self) -> bool:
+        """Whether runs go through Prefect: asked for, or a Prefect API is configured."""
+        return self.prefect or prefect_api_url(os.environ) is not None
+
     def require_token(self) -> SecretStr:
         """The token, or a one-line error that says which variable to set."""
         if self.api_token is None or not self.api_token.get_secret_value().strip():
@@ -114,6 +129,24 @@ class Settings(BaseSettings):
                 "(an API token from the UbiOps console, e.g. 'Token abc...')"
             )
         return self.api_token
+
+
+def prefect_api_url(env: Mapping[str, str]) -> str | None:
+    """The Prefect API this process would report to: `PREFECT_API_URL`, else the active
+    Prefect profile's. Read without importing Prefect, which takes seconds."""
+    if env.get("PREFECT_API_URL"):
+        return env["PREFECT_API_URL"]
+    home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(env.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = env.get("PREFECT_PROFILE") or doc.get("active")
+    profiles = doc.get("profiles")
+    profile = profiles.get(active) if isinstance(profiles, dict) and active else None
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    return str(url) if url else None
 
 
 class MissingToken(ValueError):

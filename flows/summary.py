@@ -49,6 +49,8 @@ class RunSummary:
     retries: int = 0
     throttled: int = 0
     error: str | None = None
+    engine: str = "direct"
+    """"direct" (the CLI ran the run core itself) or "prefect" (a Prefect flow run)."""
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class RunSummary:
         return {
             "run_id": self.run_id,
             "kind": self.kind,
+            "engine": self.engine,
             "ok": self.ok,
             "started_at": self.started_at.isoformat(),
             "finished_at": end.isoformat(),
@@ -108,23 +111,23 @@ class RunSummary:
             ],
         }
 
-    def table_rows(self) -> list[dict[str, Any]]:
-        """One row per (project, stream), for the Prefect artifact and the CLI."""
-        end = self.finished_at or self.started_at
-        return [
-            {
-                "project": r.project,
-                "stream": r.stream,
-                "status": "ok" if r.ok else "busy" if r.busy else "FAILED",
-                "rows_written": r.rows_written,
-                "rows_seen": r.rows_in,
-                "rejects": r.rejects,
-                "pages": r.pages,
-                "lag": _human(r.lag_seconds(end)),
-                "error": r.error or "",
-            }
-            for r in self.results
-        ]
+
+def table_rows(ledger: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (project, stream) of a run's ledger record, for the Prefect artifact."""
+    return [
+        {
+            "project": s["project"],
+            "stream": s["stream"],
+            "status": "ok" if s["ok"] else "busy" if s.get("busy") else "FAILED",
+            "rows_written": s["rows_written"],
+            "rows_seen": s["rows_in"],
+            "rejects": s["rejects"],
+            "pages": s["pages"],
+            "lag": _human(s["lag_s"]),
+            "error": s["error"] or "",
+        }
+        for s in ledger["streams"]
+    ]
 
 
 def _human(seconds: float | None) -> str:

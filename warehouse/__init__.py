@@ -14,32 +14,87 @@ Reading: `run_sql(location, sql)` (one SELECT, confined to the lake), `connect(l
 DuckDB connection with the views and marts, `rows_per_table`, `build_bi_database`.
 """
 
-from warehouse.errors import (
-    InvalidLocation,
-    InvalidName,
-    LeaseBusy,
-    LeaseLost,
-    NotALake,
-    QueryRefused,
-    SchemaMismatch,
-    UnsafePath,
-    WarehouseError,
-)
-from warehouse.lake import CompactReport, Lake
-from warehouse.leases import Lease
-from warehouse.location import LakeLocation
-from warehouse.query import (
-    QueryResult,
-    build_bi_database,
-    connect,
-    format_csv,
-    format_json,
-    format_table,
-    rows_per_table,
-    run_sql,
-)
-from warehouse.state import RunLedger, StateStore
-from warehouse.tables import WriteResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from warehouse.errors import (
+        InvalidLocation,
+        InvalidName,
+        LeaseBusy,
+        LeaseLost,
+        NotALake,
+        QueryRefused,
+        SchemaMismatch,
+        UnsafePath,
+        WarehouseError,
+    )
+    from warehouse.lake import CompactReport, Lake
+    from warehouse.leases import Lease
+    from warehouse.location import LakeLocation
+    from warehouse.query import (
+        QueryResult,
+        build_bi_database,
+        connect,
+        format_csv,
+        format_json,
+        format_table,
+        rows_per_table,
+        run_sql,
+    )
+    from warehouse.state import RunLedger, StateStore
+    from warehouse.tables import WriteResult
+
+# Names load their module on first use (PEP 562): `ubiops-etl --help` and a settings check
+# must not pay for importing delta-rs, DuckDB and polars.
+_HOMES = {
+    **dict.fromkeys(
+        [
+            "InvalidLocation",
+            "InvalidName",
+            "LeaseBusy",
+            "LeaseLost",
+            "NotALake",
+            "QueryRefused",
+            "SchemaMismatch",
+            "UnsafePath",
+            "WarehouseError",
+        ],
+        "errors",
+    ),
+    "CompactReport": "lake",
+    "Lake": "lake",
+    "Lease": "leases",
+    "LakeLocation": "location",
+    **dict.fromkeys(
+        [
+            "QueryResult",
+            "build_bi_database",
+            "connect",
+            "format_csv",
+            "format_json",
+            "format_table",
+            "rows_per_table",
+            "run_sql",
+        ],
+        "query",
+    ),
+    "RunLedger": "state",
+    "StateStore": "state",
+    "WriteResult": "tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'warehouse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"warehouse.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CompactReport",

@@ -22,10 +22,18 @@ def last_line(text: str) -> str:
     return [line for line in text.strip().splitlines() if line.strip()][-1]
 
 
-def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
-    """A sync exits 0 and lands data that `sql` (csv, json) and `status` report correctly."""
+@pytest.mark.parametrize("engine", ["prefect", "direct"])
+def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc, engine):
+    """A sync exits 0 and lands data that `sql` (csv, json) and `status` report correctly,
+    whether it runs as a Prefect flow run (a Prefect API is configured) or directly (none
+    is: no Prefect server is started, the same run core writes the same lake)."""
+    if engine == "direct":
+        cli.env["PREFECT_API_URL"] = ""
+        cli.env["PREFECT_HOME"] = str(tmp_path / "no-prefect-profile")
     done = cli("sync", "--since", "3d")
     assert done.returncode == 0, done.stderr
+    runs = Lake.open(tmp_path / "lake").ledger.read()
+    assert [r["engine"] for r in runs] == [engine]
     assert simulator_proc.token.split()[-1] not in done.stdout + done.stderr
     lake = tmp_path / "lake"
     direct = duckdb.sql(
@@ -48,6 +56,7 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc):
         assert stream in status.stdout
     again = cli("sync")
     assert again.returncode == 0, again.stderr
+    assert [r["engine"] for r in Lake.open(tmp_path / "lake").ledger.read()] == [engine] * 2
     assert (
         duckdb.sql(
             f"SELECT count(*) - count(DISTINCT id) FROM "
