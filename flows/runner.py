@@ -269,21 +269,30 @@ async def _leased(
     lost: list[LeaseLost] = []
     beat = asyncio.ensure_future(_heartbeat(ctx, lease, work, lost))
     try:
-        result = await work
-    except asyncio.CancelledError:
-        if not lost:
-            raise
-        ctx.logger.error("%s of %s stopped: %s", stream, project, lost[0])
-        return StreamResult(project, stream, ok=False, error=str(lost[0]))
+        try:
+            result = await work
+        except asyncio.CancelledError:
+            if not lost:
+                raise
+            ctx.logger.error("%s of %s stopped: %s", stream, project, lost[0])
+            return StreamResult(project, stream, ok=False, error=str(lost[0]))
+        # Still under the lease: delete what this stream's commits replaced (also after a
+        # failure, so the plain-Parquet glob is exact after every finished run).
+        try:
+            await asyncio.to_thread(_sweep_if_still_held, ctx.lake, lease, project, stream)
+        except (WarehouseError, OSError) as exc:  # the data is committed; the next run sweeps
+            ctx.logger.warning("sweeping %s of %s failed: %s", stream, project, exc)
+        return result
     finally:
         beat.cancel()
         await asyncio.to_thread(lease.release)
-    if result.ok:
-        try:
-            await asyncio.to_thread(ctx.lake.sweep, project, stream)
-        except (WarehouseError, OSError) as exc:  # the data is committed; the next run sweeps
-            ctx.logger.warning("sweeping %s of %s failed: %s", stream, project, exc)
-    return result
+
+
+def _sweep_if_still_held(lake: Lake, lease: Lease, project: str, stream: str) -> None:
+    """Renew the lease, then sweep; LeaseLost (no sweep) if another run took the lease over,
+    since it may be about to commit files this sweep would take for orphans."""
+    lease.renew()
+    lake.sweep(project, stream)
 
 
 async def _heartbeat(

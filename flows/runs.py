@@ -179,7 +179,7 @@ def run_query(settings: Settings, query: str, *, fmt: str) -> int:
 def show_status(settings: Settings, *, now: datetime) -> int:
     """`ubiops-etl status`: cursor, last run, rows and lag per (project, stream)."""
     lake = Lake.open(settings.location, create=False)
-    runs = lake.ledger.read()
+    runs = lake.ledger.read(last=500)
     last_ok: dict[tuple[str, str], str] = {}
     for run in runs:
         for s in run.get("streams", []):

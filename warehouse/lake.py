@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA, SCHEMAS
-from warehouse.errors import LeaseBusy, NotALake, SchemaMismatch
+from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA
+from warehouse.errors import LeaseBusy, LeaseLost, NotALake, SchemaMismatch
 from warehouse.layout import (
     STATE_DIR,
     STREAM_TABLES,
@@ -115,9 +115,12 @@ class Lake:
         return lake
 
     def exists(self) -> bool:
-        """Whether anything was ever synced here (state or a table)."""
-        return bool(self.store.list(STATE_DIR)) or any(
-            self.tables.load(name) is not None for name in SCHEMAS
+        """Whether a lake lives here: this version's format marker, or an older lake's
+        cursors (which opening converts)."""
+        from warehouse.convert import FORMAT_KEY
+
+        return self.store.get(FORMAT_KEY) is not None or bool(
+            self.store.list(f"{STATE_DIR}/streams")
         )
 
     def write(
@@ -171,11 +174,15 @@ class Lake:
             stream = stream_of(schema.name)
             for project in self.tables.projects(schema.name):
                 try:
-                    with self.lease(project, stream, run_id):
+                    with self.lease(project, stream, run_id) as held:
                         removed, added = self.tables.compact(schema.name, project, target_file_mb)
+                        held.renew()  # LeaseLost if it expired meanwhile: then no sweep
                         swept = self.sweep(project, stream)
                 except LeaseBusy as busy:
                     report += CompactReport(skipped_busy=(busy.name,))
+                    continue
+                except LeaseLost:
+                    report += CompactReport(1, removed, added)
                     continue
                 report += CompactReport(1, removed, added, swept)
         return report

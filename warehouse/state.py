@@ -72,11 +72,13 @@ class RunLedger:
         key = f"{LEDGER_DIR}/{now:%Y-%m}/{now:%Y%m%dT%H%M%S%fZ}-{run_id}.json"
         self._store.put(key, json.dumps(summary, sort_keys=True, default=str).encode())
 
-    def read(self) -> list[dict[str, Any]]:
-        """Every summary, oldest first."""
+    def read(self, last: int | None = None) -> list[dict[str, Any]]:
+        """Every summary (or the `last` ones), oldest first; one listing, then one read per
+        summary returned."""
+        keys = [info.key for info in self._store.list(LEDGER_DIR) if info.key.endswith(".json")]
         entries = []
-        for info in self._store.list(LEDGER_DIR):
-            data = self._store.get(info.key) if info.key.endswith(".json") else None
+        for key in keys[-last:] if last else keys:
+            data = self._store.get(key)
             if data is not None:
                 entries.append(json.loads(data))
         return entries

@@ -116,6 +116,7 @@ class DeltaTables:
         self.location = location
         self._store = store
         self._options = location.delta_options()
+        self._ensured: set[str] = set()
 
     def __repr__(self) -> str:
         return f"DeltaTables({self.location.uri!r})"
@@ -132,10 +133,12 @@ class DeltaTables:
 
     def ensure(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
         """The table in `folder`, created empty with `schema` if absent (race-safe)."""
+        if folder in self._ensured and (table := self.load(folder)) is not None:
+            return table
         for attempt in _retrying(5):
             with attempt:
                 try:
-                    return DeltaTable.create(
+                    created = DeltaTable.create(
                         self.uri(folder),
                         schema=arrow_schema(schema),
                         mode="ignore",
@@ -143,6 +146,8 @@ class DeltaTables:
                         storage_options=self._options,
                         commit_properties=CommitProperties(custom_metadata=APP),
                     )
+                    self._ensured.add(folder)
+                    return created
                 except DeltaError as exc:
                     # Two runs creating one table: the loser's version 0 already exists.
                     raise CommitFailedError(str(exc)) from exc
