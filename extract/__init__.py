@@ -2,7 +2,7 @@
 
 Entry points for flows::
 
-    config = ClientConfig(host=..., token=SecretStr(...), rate_per_minute=290, max_concurrency=8)
+    config = ClientConfig(host=..., token=SecretStr(...), rate_per_minute=295, max_concurrency=4)
     async with open_client(config) as client:      # keep-alive httpx client, process-wide pacing
         listing = await list_projects(client)      # .valid names; .invalid (name, reason) pairs
         async for page in iter_logs(client, p, since, until, resume, page_size=500, concurrency=4):
@@ -36,6 +36,7 @@ from extract.errors import (
     NotFound,
     PagingStalled,
     PermissionDenied,
+    RequestFailed,
     UnexpectedResponse,
 )
 from extract.interleave import interleave
@@ -79,6 +80,7 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "RequestCursor",
+    "RequestFailed",
     "RequestPaginator",
     "RetryPolicy",
     "SystemClock",

@@ -19,7 +19,13 @@ import httpx
 from tenacity import RetryCallState, RetryError
 
 from extract.config import ClientConfig
-from extract.errors import ApiUnavailable, ExtractError, api_message, error_for_status
+from extract.errors import (
+    ApiUnavailable,
+    ExtractError,
+    RequestFailed,
+    api_message,
+    error_for_status,
+)
 from extract.ratelimit import (
     GROUPS,
     Clock,
@@ -146,21 +152,46 @@ class UbiOpsClient:
         async with self._slots:
             stats.paced_s += await self._limits[group].acquire()
             stats.calls += 1
-            try:
-                response = await self._http.request(
-                    request.method,
-                    self.config.host + request.path,
-                    params=dict(request.params),
-                    json=request.body,
-                    headers=self._headers,
-                    timeout=httpx.Timeout(
-                        self.config.read_timeout_s, connect=self.config.connect_timeout_s
-                    ),
-                )
-            except httpx.TransportError:
-                stats.transport_errors += 1
-                raise
+            response = await self._exchange(request, stats)
         return self._decode(response, group)
+
+    async def _exchange(self, request: ApiRequest, stats: GroupStats) -> httpx.Response:
+        """One HTTP exchange; every httpx failure leaves here as an extract error.
+
+        Timeouts, dropped connections and broken bodies (a bad gzip stream raises
+        `httpx.DecodingError`) are worth another attempt; anything else httpx raises (a
+        redirect loop, an unusable URL) is final.
+        """
+        url = self.config.host + request.path
+        try:
+            return await self._http.request(
+                request.method,
+                url,
+                params=dict(request.params),
+                json=request.body,
+                headers=self._headers,
+                timeout=httpx.Timeout(
+                    self.config.read_timeout_s, connect=self.config.connect_timeout_s
+                ),
+            )
+        except httpx.UnsupportedProtocol as error:
+            raise RequestFailed(self._failure(request, error)) from None
+        except httpx.TransportError as error:
+            stats.transport_errors += 1
+            reason = self._scrub(_describe(error))
+            raise RetryableFailure(reason, status=None, wait_hint_s=None) from error
+        except httpx.DecodingError as error:
+            stats.invalid_bodies += 1
+            reason = self._scrub(_describe(error))
+            raise RetryableFailure(reason, status=None, wait_hint_s=None) from error
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as error:
+            raise RequestFailed(self._failure(request, error)) from None
+
+    def _failure(self, request: ApiRequest, error: Exception) -> str:
+        return (
+            f"{self.config.host}: {request.method} {request.path} failed "
+            f"({self._scrub(_describe(error))}); no retry can fix this"
+        )
 
     def _decode(self, response: httpx.Response, group: EndpointGroup) -> Any:
         stats = self.stats.groups[group]

@@ -1,35 +1,66 @@
 """Expected failures end with one line that says what to fix, and a non-zero exit code.
 
 Exit codes: 0 everything synced; 1 a run failed or finished incomplete; 2 bad flag, setting or
-input; 3 the warehouse is held by another run. Unexpected errors keep their traceback, since
-those are bugs to report.
+input; 3 the warehouse is held by another run. Every expected failure is a `UserError` that
+carries its exit code, or an error of extract or warehouse that `as_user_error` translates
+into one. Unexpected errors keep their traceback, since those are bugs to report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pydantic
 import typer
 
 from extract.errors import ExtractError
 from flows import console
-from flows.settings import MissingToken
-from flows.timeparse import BadTime
 from warehouse.errors import LakeBusy, QueryRefused, WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 
-class UsageError(ValueError):
+class UserError(Exception):
+    """A failure the user can act on; the message says how, `exit_code` is the CLI's exit."""
+
+    exit_code: int = EXIT_FAILED
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(UserError, ValueError):
     """A flag or argument the user must change (unknown project, stream, format...)."""
+
+    exit_code = EXIT_USAGE
 
 
 def _settings_message(exc: pydantic.ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
     return f"invalid {where}: {first.get('msg', 'bad value')}"
+
+
+def as_user_error(exc: BaseException) -> UserError | None:
+    """The expected failure `exc` as a `UserError`, or None for a bug (keep its traceback).
+
+    The packages below flows raise their own trees (they cannot import flows); this is the
+    one place that decides their exit codes.
+    """
+    if isinstance(exc, UserError):
+        return exc
+    if isinstance(exc, pydantic.ValidationError):
+        return UsageError(_settings_message(exc))
+    if isinstance(exc, QueryRefused):
+        return UsageError(str(exc))
+    if isinstance(exc, LakeBusy):
+        message = f"{exc}; wait for it to finish or stop it, then retry"
+        return UserError(message, exit_code=EXIT_BUSY)
+    if isinstance(exc, ExtractError | WarehouseError):
+        return UserError(str(exc))
+    return None
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -41,19 +72,14 @@ def run_cli(action: Callable[[], int | None]) -> None:
     """Run a command body; translate expected failures; exit with the body's code."""
     try:
         code = action() or EXIT_OK
-    except (BadTime, MissingToken, UsageError, QueryRefused) as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
-    except pydantic.ValidationError as exc:
-        raise fail(_settings_message(exc), EXIT_USAGE) from None
-    except LakeBusy as exc:
-        raise fail(f"{exc}; wait for it to finish or stop it, then retry", EXIT_BUSY) from None
-    except (ExtractError, WarehouseError) as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
-    except httpx.HTTPError as exc:
-        raise fail(f"cannot reach the API: {exc}", EXIT_FAILED) from None
     except KeyboardInterrupt:
         raise fail(
             "interrupted; the next run resumes from the last committed cursor", 130
         ) from None
+    except Exception as exc:
+        expected = as_user_error(exc)
+        if expected is None:
+            raise
+        raise fail(str(expected), expected.exit_code) from None
     if code:
         raise typer.Exit(code)
