@@ -1,5 +1,8 @@
 """The UbiOps client: auth, pacing, bounded concurrency and the retry loop around one call.
 
+Every response's rate-limit headers (and every 429) feed the endpoint group's `Pacer`
+(`extract.pacing`), which decides how long the next call of the group waits.
+
 `UbiOpsClient` takes an injected `httpx.AsyncClient` (tests pass a transport); `open_client`
 builds a real one with keep-alive and explicit timeouts. This is the one boundary where
 httpx outcomes become `extract.errors` exceptions.
@@ -26,14 +29,15 @@ from extract.errors import (
     api_message,
     error_for_status,
 )
-from extract.ratelimit import (
+from extract.pacing import (
     GROUPS,
     Clock,
     EndpointGroup,
-    RateLimits,
+    Pacing,
+    RateSignal,
     SystemClock,
     endpoint_group,
-    shared_rate_limits,
+    shared_pacing,
 )
 from extract.retry import RetryableFailure, build_retrying, wait_hint
 
@@ -107,16 +111,13 @@ class UbiOpsClient:
         config: ClientConfig,
         *,
         clock: Clock | None = None,
-        rate_limits: RateLimits | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._http = http
         self.config = config
         self._clock = clock or SystemClock()
-        self._limits = rate_limits or RateLimits(
-            config.rate_per_minute,
-            config.requests_rate_per_minute,
-            config.rate_burst,
-            self._clock,
+        self.pacing = pacing or Pacing(
+            self._clock, cap_per_minute=config.rate_per_minute, burst=config.rate_burst
         )
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._headers = {"Authorization": config.authorization, "Accept": "application/json"}
@@ -150,7 +151,7 @@ class UbiOpsClient:
     async def _attempt(self, request: ApiRequest, group: EndpointGroup) -> Any:
         stats = self.stats.groups[group]
         async with self._slots:
-            stats.paced_s += await self._limits[group].acquire()
+            stats.paced_s += await self.pacing[group].acquire()
             stats.calls += 1
             response = await self._exchange(request, stats)
         return self._decode(response, group)
@@ -196,11 +197,13 @@ class UbiOpsClient:
     def _decode(self, response: httpx.Response, group: EndpointGroup) -> Any:
         stats = self.stats.groups[group]
         status = response.status_code
+        pacer = self.pacing[group]
+        pacer.observe(RateSignal.from_headers(response.headers))
         if status == 429:
             stats.throttled += 1
             hint = wait_hint(response.headers)
-            if hint is not None and self.config.retry.wait:
-                self._limits[group].hold(min(hint, self.config.retry.max_hint_s))
+            hold = None if hint is None else min(hint, self.config.retry.max_hint_s)
+            pacer.throttled(hold if self.config.retry.wait else None)
             raise RetryableFailure("429 Too Many Requests", status=status, wait_hint_s=hint)
         if status >= 500 or status == 408:
             stats.server_errors += 1
@@ -269,10 +272,10 @@ async def open_client(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[UbiOpsClient]:
-    """A client over a keep-alive `httpx.AsyncClient`, paced with the process-wide limiters.
+    """A client over a keep-alive `httpx.AsyncClient`, paced with the process-wide pacers.
 
-    `transport` and `clock` are for tests; with a clock the limiters are the client's own.
-    A client belongs to one event loop; the process-wide limiters are shared across loops.
+    `transport` and `clock` are for tests; with a clock the pacers are the client's own.
+    A client belongs to one event loop; the process-wide pacers are shared across loops.
     """
     pool = httpx.Limits(
         max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
@@ -282,7 +285,5 @@ async def open_client(
         if clock is not None:
             yield UbiOpsClient(http, config, clock=clock)
             return
-        limits = shared_rate_limits(
-            config.host, config.rate_per_minute, config.requests_rate_per_minute, config.rate_burst
-        )
-        yield UbiOpsClient(http, config, rate_limits=limits)
+        pacing = shared_pacing(config.host, config.rate_per_minute, config.rate_burst)
+        yield UbiOpsClient(http, config, pacing=pacing)

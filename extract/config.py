@@ -16,9 +16,11 @@ from extract.errors import HOST_VARIABLE, TOKEN_VARIABLE, ExtractError
 # The client's defaults, defined here once; `flows.settings` takes its defaults and bounds
 # from these names.
 DEFAULT_HOST = "https://api.ubiops.com/v2.1"
-# The documented limit is 300/min per endpoint group: 295 plus the bucket's burst of 5 is 300
-# calls in any 60 s, so a backfill runs at >= 95% of it without collecting its own 429s.
-DEFAULT_RATE_PER_MINUTE = 295
+# No cap of our own: the pace follows the server's rate-limit headers and 429s
+# (extract.pacing); `rate_per_minute` is the user's explicit cap per endpoint group.
+DEFAULT_RATE_PER_MINUTE: int | None = None
+# Calls the pacer lets through at once: it paces at `limit - burst` a minute, so any 60 s
+# holds at most `limit` calls.
 DEFAULT_RATE_BURST = 5
 DEFAULT_CONCURRENCY = 4
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -50,15 +52,13 @@ class RetryPolicy(BaseModel):
 
 
 class ClientConfig(BaseModel):
-    """Everything the client needs: host, token (secret), pace, concurrency, timeouts."""
+    """Everything the client needs: host, token (secret), pace cap, concurrency, timeouts."""
 
     model_config = ConfigDict(frozen=True)
 
     host: str = DEFAULT_HOST
     token: SecretStr
-    rate_per_minute: float = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
-    requests_rate_per_minute: float = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
-    # Tokens the bucket may hold: small, so a burst never exceeds the server's window.
+    rate_per_minute: float | None = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
     rate_burst: int = Field(default=DEFAULT_RATE_BURST, ge=1)
     max_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1)
     connect_timeout_s: float = Field(default=DEFAULT_CONNECT_TIMEOUT_S, gt=0)

@@ -24,7 +24,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from extract.config import RetryPolicy
-from extract.ratelimit import Clock
+from extract.pacing import Clock
 
 
 class RetryableFailure(Exception):

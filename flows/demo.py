@@ -20,7 +20,6 @@ from warehouse import format_table, rows_per_table, run_sql
 
 DEMO_MARKER = ".ubiops-etl-demo"
 DEMO_DAYS = 3
-DEMO_RATE_PER_MINUTE = 60_000
 
 QUESTIONS: tuple[tuple[str, str], ...] = (
     (
@@ -84,15 +83,14 @@ def run_demo(*, warehouse: Path, seed: int, now: datetime) -> int:
         # The simulator's token is not a secret; the flow reads it like a real one.
         os.environ["UBIOPS_API_HOST"] = server.base_url
         os.environ["UBIOPS_API_TOKEN"] = f"Token {world.token}"
-        # The local simulator has no rate limit, so the demo need not pace itself to the
-        # real API's 300 calls a minute.
+        # The local simulator enforces no rate limit and sends no rate-limit headers, so the
+        # client does not pace itself (extract.pacing, rule 1).
         ledger = asyncio.run(
             sync_flow(
                 warehouse=str(warehouse),
                 since=f"{DEMO_DAYS + 1}d",
                 until="now",
                 concurrency=8,
-                rate_per_minute=DEMO_RATE_PER_MINUTE,
             )
         )
     code = report_run(ledger)

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     projects: Annotated[tuple[str, ...], NoDecode] = ()
     streams: Annotated[tuple[Stream, ...], NoDecode] = ALL_STREAMS
     # The client's defaults and bounds (extract.config), so the two can never disagree.
-    rate_per_minute: int = Field(DEFAULT_RATE_PER_MINUTE, ge=1, le=100_000)
+    rate_per_minute: int | None = Field(DEFAULT_RATE_PER_MINUTE, ge=1, le=100_000)
+    """An explicit cap per endpoint group; None: follow the server's rate-limit headers."""
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=64)
     page_size: int = Field(DOCUMENTED_LOG_LIMIT_MAX, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING)
     batch_rows: int = Field(50_000, ge=100, le=10_000_000)

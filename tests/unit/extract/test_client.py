@@ -118,11 +118,11 @@ async def test_retry_after_is_honoured_when_larger(make_client, clock):
 
 
 async def test_429_holds_the_whole_group(make_client, clock):
-    """After a 429 the group's limiter makes the next caller wait the reset as well."""
+    """After a 429 the group's pacer makes the next caller wait as well."""
     responses = [httpx.Response(429, headers={"x-ratelimit-reset": "30"}), ok([]), ok([])]
     client = make_client(lambda request: responses.pop(0), rate_burst=1)
     await client.get("/projects")
-    limiter_delay = client._limits["general"].reserve()
+    limiter_delay = client.pacing["general"].reserve()
     assert limiter_delay > 0
 
 
