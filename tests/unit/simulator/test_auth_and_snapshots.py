@@ -94,7 +94,9 @@ async def test_snapshot_endpoints_have_documented_shapes(
         "suspended_reason",
         "cors_origins",
     }
-    types = (await client.get(f"/projects/{project}/instance-types")).json()
+    envelope = (await client.get(f"/projects/{project}/instance-types")).json()
+    assert set(envelope) == {"count", "next", "previous", "results"}
+    types = envelope["results"]
     assert {
         "id",
         "name",
@@ -172,3 +174,23 @@ async def test_projects_list_filters_on_organization(
     assert [p["name"] for p in own.json()] == world.project_names
     assert other.json() == []
 
+
+async def test_instance_types_page_through_the_envelope(
+    client: httpx.AsyncClient, project: str, world: World
+) -> None:
+    """Instance types come in a paginated envelope: `next` links (absolute URLs with an
+    opaque cursor) lead through every item once; `previous` leads back; a bad cursor is 400."""
+    url: str | None = f"/projects/{project}/instance-types?limit=2"
+    names: list[str] = []
+    pages = []
+    while url is not None:
+        body = (await client.get(url)).json()
+        assert body["count"] == len(world.instance_types)
+        pages.append(body)
+        names += [item["name"] for item in body["results"]]
+        url = body["next"]
+    assert names == [t["name"] for t in world.instance_types]
+    assert pages[0]["previous"] is None
+    assert len(pages) == 1 or pages[-1]["previous"].startswith("http")
+    bad = await client.get(f"/projects/{project}/instance-types?cursor=%%%")
+    assert bad.status_code == 400
