@@ -67,7 +67,6 @@ async def run_once(
         host=base_url,
         token=SecretStr(token),
         rate_per_minute=1e9,
-        requests_rate_per_minute=1e9,
         max_concurrency=max(concurrency, 1),
         retry=RetryPolicy(wait=False),
     )

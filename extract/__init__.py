@@ -2,7 +2,7 @@
 
 Entry points for flows::
 
-    config = ClientConfig(host=..., token=SecretStr(...), rate_per_minute=290, max_concurrency=8)
+    config = ClientConfig(host=..., token=SecretStr(...), max_concurrency=4)
     async with open_client(config) as client:      # keep-alive httpx client, process-wide pacing
         listing = await list_projects(client)      # .valid names; .invalid (name, reason) pairs
         async for page in iter_logs(client, p, since, until, resume, page_size=500, concurrency=4):
@@ -14,13 +14,15 @@ Entry points for flows::
         tables = await fetch_snapshot(client, p)   # {table: [raw rows]}, secrets nulled
     client.stats                                   # calls, retries, 429s per endpoint group
 
-`UbiOpsClient(http, config, clock=..., rate_limits=...)` is the injectable form for tests.
+`UbiOpsClient(http, config, clock=..., pacing=...)` is the injectable form for tests.
 A `Page` holds new raw records, the cursor to commit once they are durable, the window they
 belong to and whether that window is complete. Cursors are frozen dataclasses with
 `to_json()` / `from_json()`. Windows are half-open `[start, end)`. Errors: `extract.errors`.
 
-The pacing is per process: several worker processes against one account must share the
-budget (give each `rate_per_minute` / N).
+Pacing follows the server's `x-ratelimit-*` headers and 429s, one budget per endpoint group
+shared by every client of the process (`extract.pacing`); `rate_per_minute` is an explicit
+cap. Several worker processes against one account each follow the headers, which count
+every process's calls.
 """
 
 from extract.audit import AuditCursor, AuditPaginator
@@ -36,10 +38,12 @@ from extract.errors import (
     NotFound,
     PagingStalled,
     PermissionDenied,
+    RequestFailed,
     UnexpectedResponse,
 )
 from extract.interleave import interleave
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
+from extract.pacing import Clock, Pacer, Pacing, RateSignal, SystemClock
 from extract.paging import Page, iter_pages
 from extract.projects import (
     ProjectListing,
@@ -47,7 +51,6 @@ from extract.projects import (
     list_projects,
     validate_project_name,
 )
-from extract.ratelimit import Clock, RateLimiter, RateLimits, SystemClock
 from extract.request_list import OBJECT_TYPES, ObjectType, RequestCursor, RequestPaginator
 from extract.snapshots import SNAPSHOT_TABLES, fetch_snapshot
 from extract.streams import iter_audit_events, iter_logs, iter_requests
@@ -72,13 +75,15 @@ __all__ = [
     "LogPaginator",
     "NotFound",
     "ObjectType",
+    "Pacer",
+    "Pacing",
     "Page",
     "PagingStalled",
     "PermissionDenied",
     "ProjectListing",
-    "RateLimiter",
-    "RateLimits",
+    "RateSignal",
     "RequestCursor",
+    "RequestFailed",
     "RequestPaginator",
     "RetryPolicy",
     "SystemClock",

@@ -1,5 +1,8 @@
 """The UbiOps client: auth, pacing, bounded concurrency and the retry loop around one call.
 
+Every response's rate-limit headers (and every 429) feed the endpoint group's `Pacer`
+(`extract.pacing`), which decides how long the next call of the group waits.
+
 `UbiOpsClient` takes an injected `httpx.AsyncClient` (tests pass a transport); `open_client`
 builds a real one with keep-alive and explicit timeouts. This is the one boundary where
 httpx outcomes become `extract.errors` exceptions.
@@ -19,15 +22,22 @@ import httpx
 from tenacity import RetryCallState, RetryError
 
 from extract.config import ClientConfig
-from extract.errors import ApiUnavailable, ExtractError, api_message, error_for_status
-from extract.ratelimit import (
+from extract.errors import (
+    ApiUnavailable,
+    ExtractError,
+    RequestFailed,
+    api_message,
+    error_for_status,
+)
+from extract.pacing import (
     GROUPS,
     Clock,
     EndpointGroup,
-    RateLimits,
+    Pacing,
+    RateSignal,
     SystemClock,
     endpoint_group,
-    shared_rate_limits,
+    shared_pacing,
 )
 from extract.retry import RetryableFailure, build_retrying, wait_hint
 
@@ -101,16 +111,13 @@ class UbiOpsClient:
         config: ClientConfig,
         *,
         clock: Clock | None = None,
-        rate_limits: RateLimits | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._http = http
         self.config = config
         self._clock = clock or SystemClock()
-        self._limits = rate_limits or RateLimits(
-            config.rate_per_minute,
-            config.requests_rate_per_minute,
-            config.rate_burst,
-            self._clock,
+        self.pacing = pacing or Pacing(
+            self._clock, cap_per_minute=config.rate_per_minute, burst=config.rate_burst
         )
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._headers = {"Authorization": config.authorization, "Accept": "application/json"}
@@ -144,32 +151,59 @@ class UbiOpsClient:
     async def _attempt(self, request: ApiRequest, group: EndpointGroup) -> Any:
         stats = self.stats.groups[group]
         async with self._slots:
-            stats.paced_s += await self._limits[group].acquire()
+            stats.paced_s += await self.pacing[group].acquire()
             stats.calls += 1
-            try:
-                response = await self._http.request(
-                    request.method,
-                    self.config.host + request.path,
-                    params=dict(request.params),
-                    json=request.body,
-                    headers=self._headers,
-                    timeout=httpx.Timeout(
-                        self.config.read_timeout_s, connect=self.config.connect_timeout_s
-                    ),
-                )
-            except httpx.TransportError:
-                stats.transport_errors += 1
-                raise
+            response = await self._exchange(request, stats)
         return self._decode(response, group)
+
+    async def _exchange(self, request: ApiRequest, stats: GroupStats) -> httpx.Response:
+        """One HTTP exchange; every httpx failure leaves here as an extract error.
+
+        Timeouts, dropped connections and broken bodies (a bad gzip stream raises
+        `httpx.DecodingError`) are worth another attempt; anything else httpx raises (a
+        redirect loop, an unusable URL) is final.
+        """
+        url = self.config.host + request.path
+        try:
+            return await self._http.request(
+                request.method,
+                url,
+                params=dict(request.params),
+                json=request.body,
+                headers=self._headers,
+                timeout=httpx.Timeout(
+                    self.config.read_timeout_s, connect=self.config.connect_timeout_s
+                ),
+            )
+        except httpx.UnsupportedProtocol as error:
+            raise RequestFailed(self._failure(request, error)) from None
+        except httpx.TransportError as error:
+            stats.transport_errors += 1
+            reason = self._scrub(_describe(error))
+            raise RetryableFailure(reason, status=None, wait_hint_s=None) from error
+        except httpx.DecodingError as error:
+            stats.invalid_bodies += 1
+            reason = self._scrub(_describe(error))
+            raise RetryableFailure(reason, status=None, wait_hint_s=None) from error
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as error:
+            raise RequestFailed(self._failure(request, error)) from None
+
+    def _failure(self, request: ApiRequest, error: Exception) -> str:
+        return (
+            f"{self.config.host}: {request.method} {request.path} failed "
+            f"({self._scrub(_describe(error))}); no retry can fix this"
+        )
 
     def _decode(self, response: httpx.Response, group: EndpointGroup) -> Any:
         stats = self.stats.groups[group]
         status = response.status_code
+        pacer = self.pacing[group]
+        pacer.observe(RateSignal.from_headers(response.headers))
         if status == 429:
             stats.throttled += 1
             hint = wait_hint(response.headers)
-            if hint is not None and self.config.retry.wait:
-                self._limits[group].hold(min(hint, self.config.retry.max_hint_s))
+            hold = None if hint is None else min(hint, self.config.retry.max_hint_s)
+            pacer.throttled(hold if self.config.retry.wait else None)
             raise RetryableFailure("429 Too Many Requests", status=status, wait_hint_s=hint)
         if status >= 500 or status == 408:
             stats.server_errors += 1
@@ -238,10 +272,10 @@ async def open_client(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[UbiOpsClient]:
-    """A client over a keep-alive `httpx.AsyncClient`, paced with the process-wide limiters.
+    """A client over a keep-alive `httpx.AsyncClient`, paced with the process-wide pacers.
 
-    `transport` and `clock` are for tests; with a clock the limiters are the client's own.
-    A client belongs to one event loop; the process-wide limiters are shared across loops.
+    `transport` and `clock` are for tests; with a clock the pacers are the client's own.
+    A client belongs to one event loop; the process-wide pacers are shared across loops.
     """
     pool = httpx.Limits(
         max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
@@ -251,7 +285,5 @@ async def open_client(
         if clock is not None:
             yield UbiOpsClient(http, config, clock=clock)
             return
-        limits = shared_rate_limits(
-            config.host, config.rate_per_minute, config.requests_rate_per_minute, config.rate_burst
-        )
-        yield UbiOpsClient(http, config, rate_limits=limits)
+        pacing = shared_pacing(config.host, config.rate_per_minute, config.rate_burst)
+        yield UbiOpsClient(http, config, pacing=pacing)

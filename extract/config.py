@@ -13,12 +13,27 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from extract.errors import HOST_VARIABLE, TOKEN_VARIABLE, ExtractError
 
+# The client's defaults, defined here once; `flows.settings` takes its defaults and bounds
+# from these names.
 DEFAULT_HOST = "https://api.ubiops.com/v2.1"
-# The documented limit is 300/min per endpoint group; stay under it so a backfill never
-# collects 429s from its own pace.
-DEFAULT_RATE_PER_MINUTE = 290
+# No cap of our own: the pace follows the server's rate-limit headers and 429s
+# (extract.pacing); `rate_per_minute` is the user's explicit cap per endpoint group.
+DEFAULT_RATE_PER_MINUTE: int | None = None
+# Calls the pacer lets through at once: it paces at `limit - burst` a minute, so any 60 s
+# holds at most `limit` calls.
+DEFAULT_RATE_BURST = 5
+DEFAULT_CONCURRENCY = 4
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+# Generous: a 5,000-line log page from a busy server can take a while to produce.
+DEFAULT_READ_TIMEOUT_S = 60.0
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_MAX_RETRY_S = 300.0
 DOCUMENTED_LOG_LIMIT_MAX = 500
+# A log page of one would only ever hold the repeated cursor log.
+LOG_LIMIT_FLOOR = 2
 LOG_LIMIT_CEILING = 5000
+DEFAULT_REQUESTS_PAGE_SIZE = 50
+DEFAULT_AUDIT_PAGE_SIZE = 100
 
 
 class RetryPolicy(BaseModel):
@@ -26,8 +41,8 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    max_attempts: int = Field(default=8, ge=1)
-    max_total_s: float = Field(default=300.0, gt=0)
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1)
+    max_total_s: float = Field(default=DEFAULT_MAX_RETRY_S, gt=0)
     backoff_base_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
     # A server's reset hint is honoured up to this many seconds, so a bogus header
@@ -37,23 +52,23 @@ class RetryPolicy(BaseModel):
 
 
 class ClientConfig(BaseModel):
-    """Everything the client needs: host, token (secret), pace, concurrency, timeouts."""
+    """Everything the client needs: host, token (secret), pace cap, concurrency, timeouts."""
 
     model_config = ConfigDict(frozen=True)
 
     host: str = DEFAULT_HOST
     token: SecretStr
-    rate_per_minute: float = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
-    requests_rate_per_minute: float = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
-    # Tokens the bucket may hold: small, so a burst never exceeds the server's window.
-    rate_burst: int = Field(default=5, ge=1)
-    max_concurrency: int = Field(default=8, ge=1)
-    connect_timeout_s: float = Field(default=10.0, gt=0)
-    read_timeout_s: float = Field(default=60.0, gt=0)
+    rate_per_minute: float | None = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
+    rate_burst: int = Field(default=DEFAULT_RATE_BURST, ge=1)
+    max_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1)
+    connect_timeout_s: float = Field(default=DEFAULT_CONNECT_TIMEOUT_S, gt=0)
+    read_timeout_s: float = Field(default=DEFAULT_READ_TIMEOUT_S, gt=0)
     retry: RetryPolicy = RetryPolicy()
-    log_page_size: int = Field(default=DOCUMENTED_LOG_LIMIT_MAX, ge=2, le=LOG_LIMIT_CEILING)
-    requests_page_size: int = Field(default=50, ge=1, le=1000)
-    audit_page_size: int = Field(default=100, ge=1, le=1000)
+    log_page_size: int = Field(
+        default=DOCUMENTED_LOG_LIMIT_MAX, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING
+    )
+    requests_page_size: int = Field(default=DEFAULT_REQUESTS_PAGE_SIZE, ge=1, le=1000)
+    audit_page_size: int = Field(default=DEFAULT_AUDIT_PAGE_SIZE, ge=1, le=1000)
     max_pages: int = Field(default=1_000_000, ge=1)
 
     @field_validator("host")

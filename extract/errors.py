@@ -1,12 +1,13 @@
 """The one exception tree of `extract`, grouped by what the caller must do.
 
 Everything below `ExtractError` is raised by this package only; httpx errors and statuses are
-translated at exactly one boundary (`error_for_status` here, called by the client). Messages
-name the host and what to fix, never the token.
+translated at exactly one boundary (`UbiOpsClient`, with `error_for_status` here): no httpx
+exception leaves `extract`. Messages name the host and what to fix, never the token.
 
 - fatal for the run: `AuthError` (401), `PermissionDenied` (403), `ApiUnavailable`
-  (retries exhausted), `PagingStalled` (a server that repeats itself), `UnexpectedResponse`
-  (a body of the wrong shape);
+  (retries exhausted), `RequestFailed` (httpx failed in a way no retry fixes),
+  `PagingStalled` (a server that repeats itself), `UnexpectedResponse` (a body of the
+  wrong shape);
 - skip the project and go on: `NotFound` (404), `BadRequest` (400), `InvalidProjectName`.
 """
 
@@ -54,6 +55,10 @@ class ApiUnavailable(ExtractError):
         super().__init__(message)
         self.attempts = attempts
         self.last_status = last_status
+
+
+class RequestFailed(ExtractError):
+    """httpx could not make the call, and retrying cannot help (a redirect loop, a bad URL)."""
 
 
 class InvalidProjectName(ExtractError):

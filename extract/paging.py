@@ -1,6 +1,7 @@
 """The one paging loop, and the page it yields.
 
-A paginator is a frozen value that answers two questions without doing I/O: which request
+A list body is a plain JSON list or a paginated envelope (`list_body`). A paginator is a
+frozen value that answers two questions without doing I/O: which request
 comes next (`request()`, None when done) and, given the body that request returned, which
 records are new and what the next state is (`advance(body)`). The loop below is the only
 place that sends; it refuses to send the same request twice and caps the number of pages.
@@ -78,13 +79,26 @@ async def iter_pages(
                 raise
             paginator, request = recovered, recovered.request()
             continue
-        if not isinstance(body, list):
-            raise UnexpectedResponse(
-                f"{request.path} returned a JSON {type(body).__name__}, not the documented list"
-            )
-        paginator, records = paginator.advance(body)
+        records_in_body, _ = list_body(body, request.path)
+        paginator, records = paginator.advance(records_in_body)
         yield paginator, records
         request = paginator.request()
+
+
+def list_body(body: Any, path: str) -> tuple[list[Record], str | None]:
+    """The records of a list endpoint's body and the URL of its next page, if any.
+
+    A body is either the plain JSON list API.md documents or the paginated envelope later
+    servers send (`{count, next, previous, results: [...]}`); anything else is refused.
+    """
+    if isinstance(body, list):
+        return body, None
+    if isinstance(body, dict) and isinstance(body.get("results"), list):
+        link = body.get("next")
+        return body["results"], link if isinstance(link, str) and link else None
+    raise UnexpectedResponse(
+        f"{path} returned a JSON {type(body).__name__}, neither a list nor a paginated envelope"
+    )
 
 
 # -- reading records that may be broken ----------------------------------------------------

@@ -1,8 +1,9 @@
 """The one retry layer (tenacity): which failures are retried and how long to wait.
 
-Retried: 429, 5xx, timeouts, connection errors and 2xx bodies that are not valid JSON
-(a truncated transfer). A 429's `x-ratelimit-reset` / `Retry-After` sets the wait; other
-failures back off exponentially with jitter. Attempts and total time are both capped.
+Retried: `RetryableFailure` only, which the client raises for 429, 5xx, timeouts,
+connection errors and bodies that cannot be decoded (broken gzip, truncated JSON). A 429's
+`x-ratelimit-reset` / `Retry-After` sets the wait; other failures back off exponentially
+with jitter. Attempts and total time are both capped.
 Everything else (401/403/404/400) is final and is never seen here.
 """
 
@@ -23,7 +24,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from extract.config import RetryPolicy
-from extract.ratelimit import Clock
+from extract.pacing import Clock
 
 
 class RetryableFailure(Exception):
@@ -33,9 +34,6 @@ class RetryableFailure(Exception):
         super().__init__(reason)
         self.status = status
         self.wait_hint_s = wait_hint_s
-
-
-RETRYABLE = (RetryableFailure, httpx.TimeoutException, httpx.TransportError)
 
 
 def wait_hint(headers: httpx.Headers, now: datetime | None = None) -> float | None:
@@ -105,7 +103,7 @@ def build_retrying(
     """A fresh tenacity controller for one logical call (its total-time budget starts now)."""
     wait = _WaitForHintOrBackoff(policy)
     return AsyncRetrying(
-        retry=retry_if_exception_type(RETRYABLE),
+        retry=retry_if_exception_type(RetryableFailure),
         wait=wait,
         stop=stop_after_attempt(policy.max_attempts) | _StopAfterTotal(policy, clock, wait),
         sleep=clock.sleep,

@@ -1,7 +1,9 @@
 """Snapshots: the slowly changing facts of one project, fetched whole on every run.
 
-Secret environment variable values are never kept: the API returns null for them and we
-force null as well, so a server that leaks one cannot make us store it.
+List endpoints may answer a plain list or a paginated envelope; envelopes are followed
+through their `next` links. Secret environment variable values are never kept: the API
+returns null for them and we force null as well, so a server that leaks one cannot make us
+store it.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ import asyncio
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from extract.client import UbiOpsClient
-from extract.errors import NotFound, PermissionDenied
-from extract.paging import Record
+from extract.errors import NotFound, PagingStalled, PermissionDenied, UnexpectedResponse
+from extract.paging import Record, list_body
 from extract.projects import validate_project_name
 from extract.timeutil import format_api_datetime
 
 log = logging.getLogger(__name__)
 
+MAX_SNAPSHOT_PAGES = 1000
 SNAPSHOT_TABLES = (
     "projects",
     "project_users",
@@ -49,10 +53,10 @@ async def fetch_snapshot(
         usage_params["end_date"] = format_api_datetime(usage_until)
     calls = {
         "projects": client.get(base),
-        "project_users": client.get(f"{base}/users"),
-        "environment_variables": client.get(f"{base}/environment-variables"),
-        "instance_types": client.get(f"{base}/instance-types"),
-        "quotas": client.get(f"{base}/quotas"),
+        "project_users": get_list(client, f"{base}/users"),
+        "environment_variables": get_list(client, f"{base}/environment-variables"),
+        "instance_types": get_list(client, f"{base}/instance-types"),
+        "quotas": get_list(client, f"{base}/quotas"),
         "resource_counts": client.get(f"{base}/resources"),
         "credit_usage": client.get(f"{base}/usage", usage_params),
     }
@@ -69,6 +73,30 @@ async def fetch_snapshot(
             raise body
         tables[table] = _SHAPERS.get(table, _rows)(body)
     return tables
+
+
+async def get_list(client: UbiOpsClient, path: str) -> list[Any]:
+    """Every item of a list endpoint: a plain list, or a paginated envelope whose `next`
+    links are followed (same path, the link's query) until there is none."""
+    items, link = list_body(await client.get(path), path)
+    followed: set[str] = set()
+    while link is not None:
+        if link in followed or len(followed) >= MAX_SNAPSHOT_PAGES:
+            raise PagingStalled(f"{path}: the paginated envelope's `next` links do not end")
+        followed.add(link)
+        more, link = list_body(await client.get(path, _next_params(client, path, link)), path)
+        items = items + more
+    return items
+
+
+def _next_params(client: UbiOpsClient, path: str, link: str) -> dict[str, str | int]:
+    """The query of a `next` link, which must point at the same endpoint of our host."""
+    target = urlsplit(urljoin(client.host + path, link))
+    expected = urlsplit(client.host + path)
+    same = (target.scheme, target.netloc) == (expected.scheme, expected.netloc)
+    if not same or target.path.rstrip("/") != expected.path.rstrip("/"):
+        raise UnexpectedResponse(f"{path}: a `next` link leads elsewhere ({target.path})")
+    return dict(parse_qsl(target.query))
 
 
 def _rows(body: Any) -> list[Record]:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from extract.audit import AuditCursor, AuditPaginator
 from extract.client import ServerTraits, UbiOpsClient
-from extract.config import LOG_LIMIT_CEILING
+from extract.config import LOG_LIMIT_CEILING, LOG_LIMIT_FLOOR
 from extract.interleave import interleave
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
 from extract.paging import Page, iter_pages
@@ -43,9 +43,10 @@ async def iter_logs(
     resumed = [resume] if isinstance(resume, LogCursor) else list(resume or ())
     windows = plan_log_windows(since, until, resumed)
     limit = page_size or client.config.log_page_size
-    if not 2 <= limit <= LOG_LIMIT_CEILING:
-        # A page of one would only ever hold the repeated cursor log.
-        raise ValueError(f"log page size must be 2..{LOG_LIMIT_CEILING}, got {limit}")
+    if not LOG_LIMIT_FLOOR <= limit <= LOG_LIMIT_CEILING:
+        raise ValueError(
+            f"log page size must be {LOG_LIMIT_FLOOR}..{LOG_LIMIT_CEILING}, got {limit}"
+        )
     # Learned once per client: has the server returned full pages at this limit?
     knowledge = client.traits
     if concurrency <= 1 or len(windows) <= 1:

@@ -73,7 +73,8 @@ RateOpt = Annotated[
     int | None,
     typer.Option(
         envvar="UBIOPS_ETL_RATE_PER_MINUTE",
-        help="Client-side API calls per minute per endpoint group (default 295).",
+        help="Cap on API calls per minute per endpoint group (default: none; the pace "
+        "follows the server's rate-limit headers and 429s).",
     ),
 ]
 

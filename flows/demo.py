@@ -18,7 +18,6 @@ from warehouse import Lake, LakeLocation, format_table, rows_per_table, run_sql
 
 DEMO_MARKER = ".ubiops-etl-demo"
 DEMO_DAYS = 3
-DEMO_RATE_PER_MINUTE = 60_000
 
 QUESTIONS: tuple[tuple[str, str], ...] = (
     (
@@ -84,13 +83,10 @@ def run_demo(*, warehouse: str, seed: int, now: datetime, prefect: bool = False)
         # The simulator's token is not a secret; the flow reads it like a real one.
         os.environ["UBIOPS_API_HOST"] = server.base_url
         os.environ["UBIOPS_API_TOKEN"] = f"Token {world.token}"
-        # The local simulator has no rate limit, so the demo need not pace itself to the
-        # real API's 300 calls a minute.
+        # The local simulator enforces no rate limit and sends no rate-limit headers, so the
+        # client does not pace itself (extract.pacing, rule 1).
         settings = Settings.from_overrides(
-            warehouse=warehouse,
-            concurrency=8,
-            rate_per_minute=DEMO_RATE_PER_MINUTE,
-            prefect=prefect or None,
+            warehouse=warehouse, concurrency=8, prefect=prefect or None
         )
         ledger = execute_run("sync", settings, f"{DEMO_DAYS + 1}d", "now")
     code = report_run(ledger)

@@ -1,8 +1,10 @@
 """Expected failures end with one line that says what to fix, and a non-zero exit code.
 
 Exit codes: 0 everything synced; 1 a run failed or finished incomplete; 2 bad flag, setting or
-input; 3 nothing could run: every (project, stream) is being written by another run.
-Unexpected errors keep their traceback, since those are bugs to report.
+input; 3 nothing could run: every (project, stream) is being written by another run. Every
+expected failure is a `UserError` that carries its exit code, or an error of extract or
+warehouse that `as_user_error` translates into one. Unexpected errors keep their traceback,
+since those are bugs to report.
 """
 
 from __future__ import annotations
@@ -13,15 +15,26 @@ import pydantic
 import typer
 
 from flows import console
-from flows.settings import MissingToken
-from flows.timeparse import BadTime
 from warehouse.errors import LeaseBusy, NotALake, QueryRefused, WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 
-class UsageError(ValueError):
+class UserError(Exception):
+    """A failure the user can act on; the message says how, `exit_code` is the CLI's exit."""
+
+    exit_code: int = EXIT_FAILED
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(UserError, ValueError):
     """A flag or argument the user must change (unknown project, stream, format...)."""
+
+    exit_code = EXIT_USAGE
 
 
 def _settings_message(exc: pydantic.ValidationError) -> str:
@@ -30,32 +43,32 @@ def _settings_message(exc: pydantic.ValidationError) -> str:
     return f"invalid {where}: {first.get('msg', 'bad value')}"
 
 
+def as_user_error(exc: BaseException) -> UserError | None:
+    """The expected failure `exc` as a `UserError`, or None for a bug (keep its traceback).
+
+    The packages below flows raise their own trees (they cannot import flows); this is the
+    one place that decides their exit codes. The extractor's errors are imported only here,
+    when something failed, so commands that never call the API start without the HTTP stack.
+    """
+    from extract.errors import ExtractError
+
+    if isinstance(exc, UserError):
+        return exc
+    if isinstance(exc, pydantic.ValidationError):
+        return UsageError(_settings_message(exc))
+    if isinstance(exc, QueryRefused | NotALake):
+        return UsageError(str(exc))
+    if isinstance(exc, LeaseBusy):
+        message = f"{exc}; wait for it to finish or stop it, then retry"
+        return UserError(message, exit_code=EXIT_BUSY)
+    if isinstance(exc, ExtractError | WarehouseError):
+        return UserError(str(exc))
+    return None
+
+
 def fail(message: str, code: int) -> typer.Exit:
     console.err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     return typer.Exit(code)
-
-
-def _translate(exc: Exception) -> typer.Exit | None:
-    """The one-line failure for an expected error, or None for a bug (kept as a traceback).
-
-    The extractor's errors (and httpx's) are imported only here, when something failed, so
-    commands that never call the API do not pay for importing the HTTP stack at start-up.
-    """
-    import httpx
-
-    from extract.errors import ExtractError
-
-    if isinstance(exc, BadTime | MissingToken | UsageError | QueryRefused | NotALake):
-        return fail(str(exc), EXIT_USAGE)
-    if isinstance(exc, pydantic.ValidationError):
-        return fail(_settings_message(exc), EXIT_USAGE)
-    if isinstance(exc, LeaseBusy):
-        return fail(f"{exc}; wait for it to finish or stop it, then retry", EXIT_BUSY)
-    if isinstance(exc, ExtractError | WarehouseError):
-        return fail(str(exc), EXIT_FAILED)
-    if isinstance(exc, httpx.HTTPError):
-        return fail(f"cannot reach the API: {exc}", EXIT_FAILED)
-    return None
 
 
 def run_cli(action: Callable[[], int | None]) -> None:
@@ -67,9 +80,9 @@ def run_cli(action: Callable[[], int | None]) -> None:
             "interrupted; the next run resumes from the last committed cursor", 130
         ) from None
     except Exception as exc:
-        translated = _translate(exc)
-        if translated is None:
+        expected = as_user_error(exc)
+        if expected is None:
             raise
-        raise translated from None
+        raise fail(str(expected), expected.exit_code) from None
     if code:
         raise typer.Exit(code)

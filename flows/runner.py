@@ -72,7 +72,6 @@ def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfi
         host=settings.api_host,
         token=SecretStr(settings.require_token().get_secret_value()),
         rate_per_minute=settings.rate_per_minute,
-        requests_rate_per_minute=settings.rate_per_minute,
         max_concurrency=settings.concurrency,
         read_timeout_s=settings.timeout_seconds,
         log_page_size=settings.page_size,

@@ -16,12 +16,23 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from extract.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_HOST,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRY_S,
+    DEFAULT_RATE_PER_MINUTE,
+    DEFAULT_READ_TIMEOUT_S,
+    DOCUMENTED_LOG_LIMIT_MAX,
+    LOG_LIMIT_CEILING,
+    LOG_LIMIT_FLOOR,
+)
+from flows.errors import EXIT_USAGE, UserError
 from flows.timeparse import parse_age
 from warehouse import LakeLocation
 
 Stream = Literal["logs", "requests", "audit_events", "snapshots"]
 ALL_STREAMS: tuple[Stream, ...] = ("logs", "requests", "audit_events", "snapshots")
-DEFAULT_HOST = "https://api.ubiops.com/v2.1"
 DEFAULT_WAREHOUSE = ".ubiops-etl/warehouse"
 
 
@@ -51,20 +62,20 @@ class Settings(BaseSettings):
     Prefect API (Prefect then starts a temporary local server)."""
     projects: Annotated[tuple[str, ...], NoDecode] = ()
     streams: Annotated[tuple[Stream, ...], NoDecode] = ALL_STREAMS
-    # 295 + the client bucket's burst of 5 = 300 calls in any 60 s, the documented limit: the
-    # busiest group runs at >= 95% of it without a 429 (bench/results.md, scenario 3).
-    rate_per_minute: int = Field(295, ge=1, le=100_000)
-    concurrency: int = Field(4, ge=1, le=64)
-    page_size: int = Field(500, ge=1, le=5000)
+    # The client's defaults and bounds (extract.config), so the two can never disagree.
+    rate_per_minute: int | None = Field(DEFAULT_RATE_PER_MINUTE, ge=1, le=100_000)
+    """An explicit cap per endpoint group; None: follow the server's rate-limit headers."""
+    concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=64)
+    page_size: int = Field(DOCUMENTED_LOG_LIMIT_MAX, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING)
     batch_rows: int = Field(50_000, ge=100, le=10_000_000)
     """Rows buffered per table before a write and a cursor commit: memory and the work a
     killed run repeats both follow it."""
     initial_history: timedelta = timedelta(days=7)
     lookback: timedelta = timedelta(hours=1)
     request_retention: timedelta = timedelta(days=7)
-    max_attempts: int = Field(8, ge=1, le=100)
-    max_retry_seconds: float = Field(300.0, gt=0)
-    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
+    max_retry_seconds: float = Field(DEFAULT_MAX_RETRY_S, gt=0)
+    timeout_seconds: float = Field(DEFAULT_READ_TIMEOUT_S, gt=0)
 
     @field_validator("api_host")
     @classmethod
@@ -149,5 +160,7 @@ def prefect_api_url(env: Mapping[str, str]) -> str | None:
     return str(url) if url else None
 
 
-class MissingToken(ValueError):
+class MissingToken(UserError, ValueError):
     """No token was configured for a command that calls the API."""
+
+    exit_code = EXIT_USAGE

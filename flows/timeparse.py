@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from flows.errors import EXIT_USAGE, UserError
+
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class BadTime(ValueError):
+class BadTime(UserError, ValueError):
     """A time flag that is neither ISO 8601 nor a relative age; the message says what to type."""
+
+    exit_code = EXIT_USAGE
 
 
 def parse_age(text: str) -> timedelta:

@@ -21,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from simulator.context import SimContext
 
-DEFAULT_RATE_LIMIT = 300  # what `x-ratelimit-limit` says when no limit is enforced
 RAW_SEND_KEY = "simulator.raw_send"
 Sleep = Callable[[float], Awaitable[None]]
 Classifier = Callable[[str, str], tuple[str, str]]
@@ -72,16 +71,19 @@ class RateLimiter:
         self.per_minute = per_minute
         self._windows: dict[str, tuple[int, int]] = {}
 
-    def hit(self, group: str, now_ns: int) -> tuple[int, int, int, bool]:
-        """Count one call: (limit, remaining, seconds until reset, over the limit?)."""
+    def hit(self, group: str, now_ns: int) -> tuple[int | None, int, int, bool]:
+        """Count one call: (limit or None when none is enforced, remaining, seconds until
+        reset, over the limit?)."""
         now_s = now_ns / 1e9
         window = int(now_s // 60)
         start, count = self._windows.get(group, (window, 0))
         count = count + 1 if start == window else 1
         self._windows[group] = (window, count)
-        limit = self.per_minute or DEFAULT_RATE_LIMIT
+        limit = self.per_minute
         reset = max(1, int((window + 1) * 60 - now_s + 0.999))
-        return limit, max(0, limit - count), reset, self.per_minute is not None and count > limit
+        if limit is None:
+            return None, 0, reset, False
+        return limit, max(0, limit - count), reset, count > limit
 
 
 class FaultMiddleware:
@@ -104,10 +106,16 @@ class FaultMiddleware:
         operation, group = self.classify(scope["method"], scope["path"])
         ctx.stats.count_call(operation, group)
         limit, remaining, reset, over = self.limiter.hit(group, ctx.now_ns())
-        headers = [
-            (b"x-ratelimit-limit", str(limit).encode()),
-            (b"x-ratelimit-remaining", str(remaining).encode()),
-        ]
+        # Like UbiOps, every response states the enforced limit; a simulator that enforces
+        # none says nothing (clients then pace by their own settings only).
+        headers = (
+            []
+            if limit is None
+            else [
+                (b"x-ratelimit-limit", str(limit).encode()),
+                (b"x-ratelimit-remaining", str(remaining).encode()),
+            ]
+        )
         if faults.latency_s > 0:
             ctx.stats.count_fault("latency")
             await self.sleep(faults.latency_s)

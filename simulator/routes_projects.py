@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 
@@ -13,7 +14,7 @@ from simulator.context import empty_response, json_response, sim
 from simulator.errors import ApiError
 from simulator.logstore import LogStore
 from simulator.model import Project
-from simulator.params import body_bool, body_str, json_body, query_choice
+from simulator.params import body_bool, body_str, json_body, query_choice, query_int
 from simulator.usage import usage_report
 
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
@@ -141,11 +142,41 @@ async def projects_delete(request: Request) -> Response:
 
 
 async def instance_types_list(request: Request) -> Response:
+    """A paginated envelope `{count, next, previous, results}` (client 4.12 expects it):
+    `limit` items from an opaque `cursor`; `next`/`previous` are absolute URLs or null."""
     ctx = sim(request)
     org = ctx.authorize(request)
+    limit = query_int(request.query_params, "limit", 100, 1)
+    start = _cursor_offset(request.query_params.get("cursor"))
     with ctx.world.lock:
         ctx.project(request, org)
-        return json_response(ctx.world.instance_types)
+        items = ctx.world.instance_types
+        page = items[start : start + limit]
+        after, before = start + len(page), max(0, start - limit)
+        body = {
+            "count": len(items),
+            "next": _page_url(request, after, limit) if after < len(items) else None,
+            "previous": _page_url(request, before, limit) if start > 0 else None,
+            "results": page,
+        }
+    return json_response(body)
+
+
+def _cursor_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o="))
+    except ValueError:
+        raise ApiError(400, "Invalid cursor") from None
+    if offset < 0:
+        raise ApiError(400, "Invalid cursor")
+    return offset
+
+
+def _page_url(request: Request, offset: int, limit: int) -> str:
+    cursor = base64.urlsafe_b64encode(f"o={offset}".encode()).decode()
+    return str(request.url.include_query_params(cursor=cursor, limit=limit))
 
 
 async def quotas_list(request: Request) -> Response:

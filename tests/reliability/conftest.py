@@ -18,19 +18,22 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from lakeroot import LakeRoot
 from reliability_harness import (
     SOAK,
     Etl,
+    FigureBook,
     Figures,
     SimServer,
     clean_env,
 )
+from s3server import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES_FILE = REPO / "bench" / "reliability.md"
 SEED = int(os.environ.get("UBIOPS_ETL_RELIABILITY_SEED", "20261128"))
 
-_figures = Figures()
+_figures = FigureBook()
 _outcomes: dict[str, str] = {}
 _seconds: list[float] = []
 
@@ -56,8 +59,8 @@ def seed() -> int:
 
 
 @pytest.fixture(scope="session")
-def figures() -> Iterator[Figures]:
-    """The session's figures; written to bench/reliability.md when the session ends."""
+def figures() -> Iterator[FigureBook]:
+    """The session's figures per lake kind; written to bench/reliability.md at the end."""
     yield _figures
     # Only a run that included the chaos test has the figures a reader expects; a single
     # test run by hand leaves the committed file alone.
@@ -65,40 +68,59 @@ def figures() -> Iterator[Figures]:
         FIGURES_FILE.write_text(render_figures(_figures, _outcomes, sum(_seconds)))
 
 
-def render_figures(fig: Figures, outcomes: dict[str, str], seconds: float) -> str:
+def _row(title: str, local: int, s3: int, bold: bool = False) -> str:
+    cells = [title, f"{local:,}", f"{s3:,}"]
+    if bold:
+        cells = [f"**{c}**" for c in cells]
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_figures(book: FigureBook, outcomes: dict[str, str], seconds: float) -> str:
     passed = sum(1 for o in outcomes.values() if o == "passed")
+    local, s3 = book["local"], book["s3"]
+
+    def both(get: Callable[[Figures], int]) -> tuple[int, int]:
+        return get(local), get(s3)
+
     lines = [
         "# Reliability figures",
         "",
         "Written by the reliability suite (`tests/reliability`) at the end of each run:",
         "`.venv/bin/pytest tests/reliability` (part of `make test`); long soak:",
-        "`UBIOPS_ETL_SOAK=1 .venv/bin/pytest tests/reliability`.",
+        "`UBIOPS_ETL_SOAK=1 .venv/bin/pytest tests/reliability`. Each figure is given for a",
+        "lake on a local folder and for a lake on a real S3 server process (moto's standalone",
+        "server on loopback; kills and storage faults there come from a proxy between the",
+        "`ubiops-etl` process and the server). Records are checked twice per lake: through the",
+        "DuckDB views and through plain `read_parquet('<root>/<table>/project=*/**/*.parquet')`.",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {'soak' if SOAK else 'default'} mode, "
         f"seed {SEED}, {seconds:.0f} s in these tests, {passed}/{len(outcomes)} tests passed",
         "",
-        "| figure | value |",
-        "|---|---:|",
-        f"| faults survived (injected by the simulator and the storage) | "
-        f"{sum(fig.faults.values()):,} |",
-        f"| kills survived (SIGKILL of a running sync) | {sum(fig.kills.values())} |",
-        f"| bad inputs tried | {sum(fig.bad_inputs.values()):,} |",
-        f"| sync runs | {fig.runs} |",
-        f"| records checked against the ground truth | {fig.records_checked:,} |",
-        f"| **records lost** | **{fig.records_lost}** |",
-        f"| **records duplicated** | **{fig.records_duplicated}** |",
-        f"| records wrong (text, date, status) or invented | {fig.records_wrong} |",
-        f"| **secrets leaked** | **{fig.secrets_leaked}** |",
-        f"| places searched for secrets | {fig.secret_places_checked:,} |",
+        "| figure | local root | S3 root |",
+        "|---|---:|---:|",
+        _row(
+            "faults survived (injected by the simulator and the storage)",
+            *both(lambda f: sum(f.faults.values())),
+        ),
+        _row("kills survived (SIGKILL of a running sync)", *both(lambda f: sum(f.kills.values()))),
+        _row("bad inputs tried", *both(lambda f: sum(f.bad_inputs.values()))),
+        _row("sync runs", *both(lambda f: f.runs)),
+        _row("records checked against the ground truth", *both(lambda f: f.records_checked)),
+        _row("records lost", *both(lambda f: f.records_lost), bold=True),
+        _row("records duplicated", *both(lambda f: f.records_duplicated), bold=True),
+        _row("records wrong (text, date, status) or invented", *both(lambda f: f.records_wrong)),
+        _row("secrets leaked", *both(lambda f: f.secrets_leaked), bold=True),
+        _row("places searched for secrets", *both(lambda f: f.secret_places_checked)),
         "",
     ]
-    for title, counter in (
-        ("Faults survived", fig.faults),
-        ("Kills survived", fig.kills),
-        ("Bad inputs tried", fig.bad_inputs),
+    for title, pick in (
+        ("Faults survived", lambda f: f.faults),
+        ("Kills survived", lambda f: f.kills),
+        ("Bad inputs tried", lambda f: f.bad_inputs),
     ):
-        lines += [f"## {title}", "", "| kind | count |", "|---|---:|"]
-        lines += [f"| {kind} | {count:,} |" for kind, count in sorted(counter.items())]
+        kinds = sorted(set(pick(local)) | set(pick(s3)))
+        lines += [f"## {title}", "", "| kind | local root | S3 root |", "|---|---:|---:|"]
+        lines += [f"| {k} | {pick(local)[k]:,} | {pick(s3)[k]:,} |" for k in kinds]
         lines.append("")
     lines += ["## Tests", "", "| test | outcome |", "|---|---|"]
     lines += [f"| `{name}` | {outcome} |" for name, outcome in sorted(outcomes.items())]
@@ -114,8 +136,9 @@ EtlFactory = Callable[..., Etl]
 def make_etl(prefect_api: str, prefect_home: Path, tmp_path: Path) -> EtlFactory:
     """Build the CLI runner for a simulator and a warehouse (fast test settings)."""
 
-    def build(server: SimServer, warehouse: Path | None = None, **extra: str) -> Etl:
-        lake = warehouse or tmp_path / "lake"
+    def build(server: SimServer, root: LakeRoot | Path | None = None, **extra: str) -> Etl:
+        if not isinstance(root, LakeRoot):
+            root = LakeRoot.local(root or tmp_path / "lake")
         env = clean_env(
             {
                 "PREFECT_API_URL": prefect_api,
@@ -123,7 +146,6 @@ def make_etl(prefect_api: str, prefect_home: Path, tmp_path: Path) -> EtlFactory
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "UBIOPS_API_HOST": server.base_url,
                 "UBIOPS_API_TOKEN": f"Token {server.token}",
-                "UBIOPS_ETL_WAREHOUSE": str(lake),
                 "UBIOPS_ETL_MAX_ATTEMPTS": "4",
                 "UBIOPS_ETL_MAX_RETRY_SECONDS": "8",
                 "UBIOPS_ETL_RATE_PER_MINUTE": "100000",
@@ -133,6 +155,23 @@ def make_etl(prefect_api: str, prefect_home: Path, tmp_path: Path) -> EtlFactory
                 **extra,
             }
         )
-        return Etl(env, lake)
+        env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        return Etl(env, root)
 
     return build
+
+
+@pytest.fixture(params=["local", "s3"])
+def lake_root(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> LakeRoot:
+    """A fresh lake root of each kind: a local folder, and `s3://<new bucket>/lake` on the
+    session's S3 server (this process's AWS variables then point at it, for the views)."""
+    if request.param == "local":
+        path = tmp_path / "lake"
+        path.mkdir()
+        return LakeRoot.local(path)
+    server: S3Server = request.getfixturevalue("s3_server")
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    return LakeRoot.on_s3(server)

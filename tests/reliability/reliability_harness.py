@@ -4,6 +4,7 @@ simulator's ground truth (read straight from the Parquet files with DuckDB)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -21,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
+from lakeroot import LakeRoot
+from s3proxy import S3Proxy
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator import Faults, World, WorldSpec, create_app, generate_world, serve_in_thread
@@ -146,6 +150,27 @@ class ShortResets:
         await self.app(scope, receive, _RelayedSend(send, capped).send)
 
 
+class Gate:
+    """ASGI wrapper: calls about one project's data (`/projects/<p>/...`) wait until the test
+    opens the gate, so a run holds its leases for as long as the test needs (the listing
+    `/projects` passes, so a second run gets as far as taking leases)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.opened = threading.Event()
+        self.waiting = 0
+
+    def open(self) -> None:
+        self.opened.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/v2.1/projects/"):
+            self.waiting += 1
+            await asyncio.get_running_loop().run_in_executor(None, self.opened.wait, 120)
+        await self.app(scope, receive, send)
+
+
 Wrapper = Callable[[ASGIApp], ASGIApp]
 
 
@@ -247,23 +272,36 @@ class RunResult:
 
 @dataclass
 class Etl:
-    """Runs `ubiops-etl` (through the chaos entry, which can SIGKILL itself at a storage step)."""
+    """Runs `ubiops-etl` against one lake root; through the chaos entry (test-only knobs) if
+    asked, and with its S3 traffic through a proxy if one is given."""
 
     env: dict[str, str]
-    warehouse: Path
+    root: LakeRoot
 
-    def command(self, *args: str, entry: bool = True) -> list[str]:
+    @property
+    def warehouse(self) -> LakeRoot:
+        return self.root
+
+    def command(self, *args: str, entry: bool = False) -> list[str]:
         return [sys.executable, ENTRY, *args] if entry else [CLI, *args]
 
     def run(
-        self, *args: str, timeout: float = 300, entry: bool = True, **extra_env: str
+        self,
+        *args: str,
+        timeout: float = 300,
+        entry: bool = False,
+        proxy: S3Proxy | None = None,
+        **extra_env: str,
     ) -> RunResult:
         """Run to completion."""
-        return self.spawn(*args, entry=entry, **extra_env).wait(timeout)
+        return self.spawn(*args, entry=entry, proxy=proxy, **extra_env).wait(timeout)
 
-    def spawn(self, *args: str, entry: bool = True, **extra_env: str) -> Proc:
-        """Start `ubiops-etl *args` (through the chaos entry unless `entry` is False)."""
-        env = {**self.env, **extra_env}
+    def spawn(
+        self, *args: str, entry: bool = False, proxy: S3Proxy | None = None, **extra_env: str
+    ) -> Proc:
+        """Start `ubiops-etl *args`; with `proxy`, its S3 endpoint is the proxy, which may
+        SIGKILL it (it is the proxy's victim until the next spawn)."""
+        env = {**self.env, **self.root.env(proxy.endpoint if proxy else None), **extra_env}
         started = time.monotonic()
         popen = subprocess.Popen(
             self.command(*args, entry=entry),
@@ -272,6 +310,8 @@ class Etl:
             stderr=subprocess.PIPE,
             text=True,
         )
+        if proxy is not None:
+            proxy.victims = [popen.pid]
         return Proc(args, popen, started)
 
 
@@ -350,28 +390,73 @@ def wait_for(check: Callable[[], bool], what: str, timeout_s: float, every_s: fl
 
 # -- the lake against the truth ---------------------------------------------------------------
 
+COLUMNS = {
+    "logs": "id, date, log, level, project",
+    "requests": "id, status, time_completed, project",
+    "audit_events": "id, project",
+}
+VIAS = ("views", "files")
+"""How the lake is read back: the product's DuckDB views (files of the current Delta version),
+and plain `read_parquet` of the README's glob, which must agree after a finished run."""
 
-def read_table(root: Path, table: str, columns: str = "*") -> list[dict[str, Any]]:
-    """Every row of `table` straight from its Parquet files (hive partitions), as dicts."""
-    files = list((root / table).glob("**/*.parquet"))
-    if not files:
-        return []
-    glob = f"{root}/{table}/**/*.parquet"
-    rel = duckdb.sql(f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true)")
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    try:
+        rel = con.sql(sql)
+    except duckdb.IOException as exc:
+        if "No files found" in str(exc):
+            return []
+        raise
     names = rel.columns
     return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
 
 
-def read_rejects(root: Path) -> list[dict[str, Any]]:
-    """Every rejected record (table, project, reason, raw) from `_rejects/`."""
-    files = list((root / "_rejects").glob("**/*.parquet"))
-    if not files:
+def read_table(
+    root: LakeRoot, table: str, columns: str = "*", via: str = "files"
+) -> list[dict[str, Any]]:
+    """Every row of `table` as dicts: through plain `read_parquet` of
+    `<root>/<table>/project=*/**/*.parquet` (hive partitions), or through the views."""
+    if via == "views":
+        with root.views() as con:
+            return _rows(con, f"SELECT {columns} FROM {table}")
+    if not root.keys(table):
         return []
-    rel = duckdb.sql(
-        f"SELECT * FROM read_parquet('{root}/_rejects/**/*.parquet', hive_partitioning = false)"
-    )
-    names = rel.columns
-    return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+    with root.duckdb() as con:
+        glob = root.data_glob(table)
+        return _rows(con, f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true)")
+
+
+def read_rejects(root: LakeRoot, via: str = "files") -> list[dict[str, Any]]:
+    """Every rejected record (table, project, reason, raw) of every `_rejects/<table>`."""
+    columns = '"table", project, reason, raw'
+    if via == "views":
+        with root.views() as con:
+            return _rows(con, f"SELECT {columns} FROM rejects")
+    if not root.keys("_rejects"):
+        return []
+    with root.duckdb() as con:
+        glob = f"{root.uri}/_rejects/*/project=*/**/*.parquet"
+        return _rows(con, f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true)")
+
+
+@dataclass
+class LakeRows:
+    """The event tables and rejects of a lake, read once one way (`via`)."""
+
+    via: str
+    tables: dict[str, list[dict[str, Any]]]
+    rejects: list[dict[str, Any]]
+
+    def rows(self, table: str, project: str) -> list[dict[str, Any]]:
+        return [r for r in self.tables[table] if r["project"] == project]
+
+    def rejected(self, table: str, project: str) -> list[dict[str, Any]]:
+        return [r for r in self.rejects if r["table"] == table and r["project"] == project]
+
+
+def read_lake(root: LakeRoot, via: str) -> LakeRows:
+    tables = {t: read_table(root, t, c, via) for t, c in COLUMNS.items()}
+    return LakeRows(via, tables, read_rejects(root, via))
 
 
 def parse_api_time(text: str) -> datetime:
@@ -398,6 +483,7 @@ class Verdict:
 
     table: str
     project: str
+    via: str = "files"
     expected_rows: int = 0
     rows: int = 0
     rejected_expected: int = 0
@@ -418,7 +504,9 @@ class Verdict:
         )
 
     def describe(self) -> str:
-        parts = [f"{self.table}/{self.project}: {self.rows} rows of {self.expected_rows}"]
+        parts = [
+            f"{self.table}/{self.project} ({self.via}): {self.rows} rows of {self.expected_rows}"
+        ]
         for name in ("lost", "duplicated", "wrong", "unexpected", "rejects_missing"):
             items = getattr(self, name)
             if items:
@@ -468,16 +556,12 @@ def _check_rejects(
     verdict.unexpected += [i for i in broken if i in verdict.row_ids]
 
 
-def check_logs(root: Path, world: World, project: str, faults: Faults) -> Verdict:
+def check_logs(lake: LakeRows, world: World, project: str, faults: Faults) -> Verdict:
     """Every log once, text byte-exact, date exact; broken ones in `_rejects` instead."""
-    verdict = Verdict("logs", project)
+    verdict = Verdict("logs", project, lake.via)
     truth = world.truth_logs(project)
     intact, broken, anonymous = _served_split(truth, faults)
-    rows = [
-        r
-        for r in read_table(root, "logs", "id, date, log, level, project")
-        if r["project"] == project
-    ]
+    rows = lake.rows("logs", project)
     _compare_ids(verdict, intact, rows)
     for row in rows:
         want = intact.get(row["id"])
@@ -487,22 +571,17 @@ def check_logs(root: Path, world: World, project: str, faults: Faults) -> Verdic
             verdict.wrong.append(f"{row['id']}: log text differs")
         elif row["date"] != parse_api_time(want["date"]):
             verdict.wrong.append(f"{row['id']}: date {row['date']} != {want['date']}")
-    rejects = [r for r in read_rejects(root) if r["table"] == "logs" and r["project"] == project]
-    _check_rejects(verdict, "logs", broken, anonymous, rejects)
+    _check_rejects(verdict, "logs", broken, anonymous, lake.rejected("logs", project))
     return verdict
 
 
-def check_requests(root: Path, world: World, project: str, faults: Faults) -> Verdict:
+def check_requests(lake: LakeRows, world: World, project: str, faults: Faults) -> Verdict:
     """Every request the API still serves once, at its current state; nothing invented."""
-    verdict = Verdict("requests", project)
+    verdict = Verdict("requests", project, lake.via)
     served = world.truth_requests(project, still_served=True)
     ever = {r["id"]: r for r in world.truth_requests(project)}
     intact, broken, anonymous = _served_split(served, faults)
-    rows = [
-        r
-        for r in read_table(root, "requests", "id, status, time_completed, project")
-        if r["project"] == project
-    ]
+    rows = lake.rows("requests", project)
     _compare_ids(verdict, intact, rows, allowed=set(ever))
     for row in rows:
         want = intact.get(row["id"])
@@ -510,23 +589,17 @@ def check_requests(root: Path, world: World, project: str, faults: Faults) -> Ve
             verdict.wrong.append(f"{row['id']}: status {row['status']} != {want['status']}")
     seen = {r["id"] for r in rows}
     verdict.unreachable = sum(1 for i in ever if i not in seen and i not in intact)
-    rejects = [
-        r for r in read_rejects(root) if r["table"] == "requests" and r["project"] == project
-    ]
-    _check_rejects(verdict, "requests", broken, anonymous, rejects)
+    _check_rejects(verdict, "requests", broken, anonymous, lake.rejected("requests", project))
     return verdict
 
 
-def check_audit(root: Path, world: World, project: str, faults: Faults) -> Verdict:
+def check_audit(lake: LakeRows, world: World, project: str, faults: Faults) -> Verdict:
     """Every audit event once; broken ones in `_rejects`."""
-    verdict = Verdict("audit_events", project)
+    verdict = Verdict("audit_events", project, lake.via)
     intact, broken, anonymous = _served_split(world.truth_audit_events(project), faults)
-    rows = [r for r in read_table(root, "audit_events", "id, project") if r["project"] == project]
-    _compare_ids(verdict, intact, rows)
-    rejects = [
-        r for r in read_rejects(root) if r["table"] == "audit_events" and r["project"] == project
-    ]
-    _check_rejects(verdict, "audit_events", broken, anonymous, rejects)
+    _compare_ids(verdict, intact, lake.rows("audit_events", project))
+    rejected = lake.rejected("audit_events", project)
+    _check_rejects(verdict, "audit_events", broken, anonymous, rejected)
     return verdict
 
 
@@ -546,13 +619,18 @@ def _compare_ids(
     verdict.unexpected = [i for i in counts if i not in permitted]
 
 
-def check_lake(root: Path, world: World, faults: Faults) -> list[Verdict]:
-    """Every event table of every visible project against the truth."""
+def check_lake(
+    root: LakeRoot, world: World, faults: Faults, vias: tuple[str, ...] = VIAS
+) -> list[Verdict]:
+    """Every event table of every visible project against the truth, read through the views
+    and through plain `read_parquet` (each must be exact on its own)."""
     verdicts = []
-    for project in world.project_names:
-        verdicts.append(check_logs(root, world, project, faults))
-        verdicts.append(check_requests(root, world, project, faults))
-        verdicts.append(check_audit(root, world, project, faults))
+    for via in vias:
+        lake = read_lake(root, via)
+        for project in world.project_names:
+            verdicts.append(check_logs(lake, world, project, faults))
+            verdicts.append(check_requests(lake, world, project, faults))
+            verdicts.append(check_audit(lake, world, project, faults))
     return verdicts
 
 
@@ -561,12 +639,12 @@ def assert_exact(verdicts: list[Verdict]) -> None:
     assert not bad, "lake differs from the truth:\n" + "\n".join(bad)
 
 
-def snapshot_rows(root: Path, table: str) -> Counter[str]:
-    """Rows per project of a snapshot table (replace semantics: the newest file only)."""
-    return Counter(r["project"] for r in read_table(root, table, "project"))
+def snapshot_rows(root: LakeRoot, table: str, via: str = "files") -> Counter[str]:
+    """Rows per project of a snapshot table (replace semantics: the newest rows only)."""
+    return Counter(r["project"] for r in read_table(root, table, "project", via))
 
 
-def covered_but_missing(root: Path, sim: SimServer) -> list[str]:
+def covered_but_missing(root: LakeRoot, sim: SimServer) -> list[str]:
     """Records inside a committed cursor's range that the lake does not hold."""
     missing: list[str] = []
     logs = {r["id"] for r in read_table(root, "logs", "id")}
@@ -603,37 +681,45 @@ def covered_but_missing(root: Path, sim: SimServer) -> list[str]:
     return missing
 
 
-def read_state(root: Path, project: str, stream: str) -> dict[str, Any]:
+def read_state(root: LakeRoot, project: str, stream: str) -> dict[str, Any]:
     """The committed cursor document of (project, stream), {} before the first commit."""
-    path = root / "_state" / "streams" / project / f"{stream}.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    data = root.get(f"_state/streams/{project}/{stream}.json")
+    doc: dict[str, Any] = json.loads(data) if data is not None else {}
+    return doc
 
 
 # -- secrets ---------------------------------------------------------------------------------
 
 
-def texts_of(path: Path) -> Iterator[str]:
+def texts_of(name: str, data: bytes) -> str:
     """What a file says: every cell of a Parquet file (decompressed), the raw bytes otherwise."""
-    if path.suffix == ".parquet":
+    if name.endswith(".parquet"):
         try:
-            table = pq.read_table(path)
-        except Exception:  # a torn or temp file: fall back to its bytes
-            yield path.read_bytes().decode("utf-8", "replace")
-            return
-        yield json.dumps(table.to_pylist(), default=str, ensure_ascii=False)
-        return
-    yield path.read_bytes().decode("utf-8", "replace")
+            table = pq.read_table(pa.BufferReader(data))
+        except Exception:  # a torn file: fall back to its bytes
+            return data.decode("utf-8", "replace")
+        return json.dumps(table.to_pylist(), default=str, ensure_ascii=False)
+    return data.decode("utf-8", "replace")
 
 
 def leaks_in_tree(root: Path, needles: list[str]) -> list[str]:
-    """Files under `root` that contain one of `needles` (name and which needle)."""
+    """Files under a local folder that contain one of `needles` (name and which needle)."""
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        for text in texts_of(path):
-            for needle in needles:
-                if needle in text:
-                    found.append(f"{path.relative_to(root)} contains {needle[:4]}...")
+        text = texts_of(path.name, path.read_bytes())
+        found += [f"{path.relative_to(root)} contains {n[:4]}..." for n in needles if n in text]
     return found
+
+
+def leaks_in_lake(root: LakeRoot, needles: list[str]) -> tuple[list[str], int]:
+    """Objects of the lake (local or S3) that contain one of `needles`; and how many were
+    searched."""
+    found = []
+    keys = root.keys()
+    for key in keys:
+        text = texts_of(key, root.get(key) or b"")
+        found += [f"{key} contains {n[:4]}..." for n in needles if n in text]
+    return found, len(keys)
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -664,6 +750,16 @@ class Figures:
             self.records_lost += len(v.lost) + len(v.rejects_missing)
             self.records_duplicated += len(v.duplicated)
             self.records_wrong += len(v.wrong) + len(v.unexpected)
+
+
+class FigureBook:
+    """Figures kept apart per lake kind ("local", "s3")."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, Figures] = {"local": Figures(), "s3": Figures()}
+
+    def __getitem__(self, kind: str) -> Figures:
+        return self.by_kind[kind]
 
 
 def faults_without(faults: Faults, **changes: Any) -> Faults:

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from reliability_harness import (
     TRACEBACK,
-    Figures,
+    FigureBook,
     SimServer,
     assert_exact,
     check_lake,
@@ -36,13 +36,13 @@ def calls_made(sim: SimServer) -> int:
     return sum(sim.stats()["calls"].values())
 
 
-def test_short_outage_is_retried_and_the_run_finishes(make_etl, figures: Figures, seed: int):
+def test_short_outage_is_retried_and_the_run_finishes(make_etl, figures: FigureBook, seed: int):
     """Connections refused for two seconds mid-run: the run retries, finishes with exit 0 and
     lands the exact truth."""
     with running_sim(replace(SPEC, seed=seed), SLOW) as sim:
         sim.clock.freeze()
         etl = make_etl(sim)
-        proc = etl.spawn("sync", entry=False)
+        proc = etl.spawn("sync")
         assert wait_for(lambda: calls_made(sim) >= 12 or not proc.alive(), "calls", 120)
         assert proc.alive(), "the run ended before the outage"
         sim.stop()
@@ -52,32 +52,34 @@ def test_short_outage_is_retried_and_the_run_finishes(make_etl, figures: Figures
         sim.start()
         outage_s = time.monotonic() - down_at
         result = proc.wait()
-        figures.runs += 1
-        figures.faults["API refusing connections (short outage)"] += 1
+        figures["local"].runs += 1
+        figures["local"].faults["API refusing connections (short outage)"] += 1
         assert result.code == 0, result.stderr[-2000:]
         retries = int(re.search(r"(\d+) retries", result.stdout).group(1))  # type: ignore[union-attr]
         assert retries > 0, result.stdout[-500:]
         assert outage_s >= 1.5
         verdicts = check_lake(etl.warehouse, sim.world, sim.faults)
-        figures.add_verdicts(verdicts)
+        figures["local"].add_verdicts(verdicts)
         assert_exact(verdicts)
 
 
-def test_long_outage_fails_cleanly_without_advancing_state(make_etl, figures: Figures, seed: int):
+def test_long_outage_fails_cleanly_without_advancing_state(
+    make_etl, figures: FigureBook, seed: int
+):
     """An API that stays away: exit 1 within the retry budget with a line naming the host, no
     cursor past the data that landed; once it is back the next run completes exactly."""
     with running_sim(replace(SPEC, seed=seed + 1), SLOW) as sim:
         sim.clock.freeze()
         etl = make_etl(sim, UBIOPS_ETL_MAX_ATTEMPTS="3", UBIOPS_ETL_MAX_RETRY_SECONDS="4")
-        proc = etl.spawn("sync", entry=False)
+        proc = etl.spawn("sync")
         assert wait_for(lambda: calls_made(sim) >= 12 or not proc.alive(), "calls", 120)
         assert proc.alive(), "the run ended before the outage"
         sim.stop()
         down_at = time.monotonic()
         failed = proc.wait(timeout=120)
         gave_up_after = time.monotonic() - down_at
-        figures.runs += 1
-        figures.faults["API refusing connections (long outage)"] += 1
+        figures["local"].runs += 1
+        figures["local"].faults["API refusing connections (long outage)"] += 1
         assert failed.code == 1, failed.stderr[-2000:]
         assert TRACEBACK not in failed.stderr
         assert f"127.0.0.1:{sim.port}" in failed.stderr
@@ -87,9 +89,9 @@ def test_long_outage_fails_cleanly_without_advancing_state(make_etl, figures: Fi
         assert covered_but_missing(etl.warehouse, sim) == []
 
         sim.start()
-        again = etl.run("sync", entry=False)
-        figures.runs += 1
+        again = etl.run("sync")
+        figures["local"].runs += 1
         assert again.code == 0, again.stderr[-2000:]
         verdicts = check_lake(etl.warehouse, sim.world, sim.faults)
-        figures.add_verdicts(verdicts)
+        figures["local"].add_verdicts(verdicts)
         assert_exact(verdicts)

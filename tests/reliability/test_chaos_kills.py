@@ -1,138 +1,210 @@
 """Chaos: `ubiops-etl sync` as a subprocess against a simulator with every fault mode on,
-SIGKILLed at seeded moments, re-run until it exits 0; then the lake, read straight from the
-Parquet files, must equal the simulator's ground truth.
+SIGKILLed at each commit step and at random moments, on a local root and on an S3 root;
+re-run until it exits 0; then the lake, read through the DuckDB views and through plain
+`read_parquet` of the data files, must equal the simulator's ground truth.
 
-Protections this checks (each was removed locally to see this test fail, see the report):
-- the journal + repair (warehouse/journal.py): a kill between a transaction's files leaves
-  orphan, temp or half-replaced files; without repair they stay (temp files, journal
-  entries) and an upsert or snapshot replace interrupted after its commit leaves duplicates;
-- state committed only after the data (flows/streams/): committing first loses the window
-  a kill interrupts;
-- dedupe by id (warehouse/writer.py `_stage_dedupe`): every re-read after a kill re-writes
-  the uncommitted tail, so removing it duplicates records;
-- upsert by `_extracted_at` (requests at their final state) and re-reading unfinished requests;
-- the retry layer (extract/retry.py) against 429/5xx/drops/truncation: without it almost no
-  run finishes and the loop below runs out of attempts.
+Where the kills land (the storage calls happen inside delta-rs and obstore, so the test
+acts from outside the process):
+- (a) data files uploaded, commit not landed: S3, the proxy SIGKILLs the child when it sees
+  the PUT of a Delta commit file (`<table>/_delta_log/<version>.json`, version >= 1) and
+  drops that request; local, inotify reports the first data file renamed into place and the
+  test SIGKILLs at once (each such kill is checked afterwards: the file must be in no
+  commit; a kill that raced past the commit is counted separately);
+- (b) commit landed, cursor not written: S3, the PUT of `_state/streams/...` is dropped
+  after the SIGKILL; local, the moment a commit file `<version>.json` appears (checked
+  afterwards: no cursor of that project and stream was written after the commit);
+- (c) during the end-of-stream sweep: the first DELETE (S3) or unlink (local) of a data file;
+- (d) random moments: after a seeded random number of storage requests (S3) or lake file
+  events (local).
+
+Protections this checks (each can be seen failing by removing it):
+- one atomic Delta commit per batch and views/plain files reading only committed files: an
+  upload without its commit must stay invisible, and the sweep must remove it later
+  (without the sweep, plain `read_parquet` sees the orphans as duplicates);
+- cursors committed only after the data (flows/streams/): committing first loses the batch a
+  kill at (a) interrupts;
+- insert-if-absent merges for logs/audit events and upserts for requests: every re-run after
+  a (b) kill re-writes the batch whose cursor was not written;
+- leases of a killed holder are taken over at once (same host, dead pid): without it every
+  run after a kill exits 3 for up to the lease TTL, and the loop runs out of attempts;
+- the retry layer (extract/retry.py) against 429/5xx/drops/truncation.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import random
-import subprocess
-import time
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
+from lakeroot import LakeRoot
 from reliability_harness import (
     SOAK,
     TRACEBACK,
     Etl,
-    Figures,
-    Proc,
+    FigureBook,
     RunResult,
+    SimServer,
     assert_exact,
     check_lake,
     faults_without,
     running_sim,
     snapshot_rows,
 )
+from s3proxy import (
+    Rule,
+    S3Proxy,
+    any_request,
+    cursor_put,
+    data_delete,
+    delta_commit,
+    proxy_for,
+)
+from treewatch import Event, TreeWatch
 
 from simulator import Faults, WorldSpec
-from warehouse.query import connect
 
-KILLS = int(os.environ.get("UBIOPS_ETL_RELIABILITY_KILLS", "100" if SOAK else "20"))
+KILLS = {"local": 16 if SOAK else 6, "s3": 16 if SOAK else 4}
 SPEC = WorldSpec(
     projects=3 if SOAK else 2,
-    days=3 if SOAK else 1.5,
-    logs_per_day=3000 if SOAK else 1200,
-    requests_per_day=300 if SOAK else 80,
-    burst_size=100,
+    days=3 if SOAK else 0.5,
+    logs_per_day=3000 if SOAK else 800,
+    requests_per_day=300 if SOAK else 60,
+    burst_size=60,
 )
-
-# (step, key prefix, where it lands): storage steps of LocalStorage, in the order they happen.
-STEP_KILLS = [
-    ("write:temp", "_state/journal/", "journal entry: temp written, not yet in place"),
-    ("write:renamed", "_state/journal/", "journal entry in place (pending or committed)"),
-    ("write:temp", "_state/streams/", "state commit: temp written, not yet in place"),
-    ("write:renamed", "_state/streams/", "state commit: just committed"),
-    ("write:temp", "logs/", "file write: a log file half-way (temp only)"),
-    ("write:renamed", "logs/", "file write: a log file in place, journal still pending"),
-    ("write:temp", "requests/", "file write: a requests file half-way (temp only)"),
-    ("delete:before", "requests/", "upsert: committed, replaced requests file not yet deleted"),
-    ("write:renamed", "audit_events/", "file write: an audit file in place, journal pending"),
-    ("write:temp", "_rejects/", "file write: a rejects file half-way (temp only)"),
-    ("write:renamed", "projects/", "snapshot replace: new file in place, old one still there"),
-    ("delete:after", "_state/journal/", "journal entry removed, ledger not yet written"),
-]
+STEPS = ("a", "b", "c", "d")
+LABELS = {
+    "a": "(a) data files uploaded, Delta commit not landed",
+    "b": "(b) commit landed, cursor not written",
+    "c": "(c) during the end-of-stream sweep",
+    "d": "(d) random moment",
+}
+COMMIT_FILE = re.compile(r"(?P<table>.+)/_delta_log/(?P<version>\d{20})\.json")
+STREAM_OF_TABLE = {"logs": "logs", "requests": "requests", "audit_events": "audit_events"}
 
 
 @dataclass(frozen=True)
 class KillPlan:
-    """How one run is to die: at a storage step, after a delay, or when a file is spotted."""
+    """Which step to kill at and at its how-many-th occurrence in the run."""
 
-    how: str
-    label: str
-    env: tuple[tuple[str, str], ...] = ()
-    delay_s: float = 0.0
+    step: str
+    nth: int
 
     @classmethod
-    def draw(cls, rng: random.Random, run: int, steps: list[tuple[str, str, str]]) -> KillPlan:
-        """Two runs in three die at a storage step (cycling through every step kind, so each
-        is tried); the others after a random delay or when a write is spotted."""
-        if run % 3 != 2:
-            step, prefix, label = steps[(run - run // 3) % len(steps)]
-            env = (
-                ("RELIABILITY_KILL_STEP", step),
-                ("RELIABILITY_KILL_PREFIX", prefix),
-                ("RELIABILITY_KILL_NTH", str(rng.randint(1, 3))),
-            )
-            return cls("step", label, env)
-        if rng.random() < 0.5:
-            return cls("delay", "random moment", delay_s=rng.uniform(1.0, 10.0))
-        return cls("spot", "temp file or journal entry spotted in the lake")
+    def draw(cls, rng: random.Random, run: int, kind: str) -> KillPlan:
+        step = STEPS[run % len(STEPS)]
+        if step == "d":
+            return cls(step, rng.randint(30, 500) if kind == "s3" else rng.randint(5, 120))
+        return cls(step, rng.randint(1, 2))
 
 
-def spotted(root: Path) -> bool:
-    """A write is in flight: a temp file or a journal entry exists right now."""
-    for folder in (root / "_tmp", root / "_state" / "journal"):
-        try:
-            with os.scandir(folder) as entries:
-                if any(True for _ in entries):
-                    return True
-        except FileNotFoundError:
-            continue
+def is_batch_commit(key: str) -> bool:
+    """A Delta commit of a batch (version 0 only creates the table)."""
+    match = COMMIT_FILE.fullmatch(key)
+    return match is not None and int(match.group("version")) >= 1
+
+
+def local_trigger(step: str, event: Event) -> bool:
+    if event.is_dir:
+        return False
+    key = event.key
+    if step == "a":
+        return event.kind == "moved" and key.endswith(".parquet") and "/project=" in key
+    if step == "b":
+        return event.kind in ("create", "moved") and is_batch_commit(key)
+    if step == "c":
+        return event.kind == "delete" and key.endswith(".parquet") and "/_delta_log/" not in key
+    return not key.startswith("_state/ledger/")
+
+
+def table_folder(key: str) -> str:
+    """`logs` of `logs/project=.../x.parquet`, `_rejects/logs` of a rejects file."""
+    parts = key.split("/")
+    return "/".join(parts[:2]) if parts[0] == "_rejects" else parts[0]
+
+
+def in_a_commit(root: LakeRoot, key: str) -> bool:
+    """Whether any commit of the table (all versions) added the data file `key`."""
+    assert root.path is not None
+    folder = table_folder(key)
+    relative = key.removeprefix(folder + "/")
+    for log in sorted((root.path / folder / "_delta_log").glob("*.json")):
+        for line in log.read_text().splitlines():
+            add = json.loads(line).get("add")
+            if add and add["path"] in (relative, relative.replace("=", "%3D")):
+                return True
     return False
 
 
-def run_with_kill(etl: Etl, plan: KillPlan) -> RunResult:
-    """Start a sync and kill it the way `plan` says (if it is still running by then)."""
-    proc: Proc = etl.spawn("sync", **dict(plan.env))
-    if plan.how == "delay":
-        try:
-            proc.popen.wait(timeout=plan.delay_s)
-        except subprocess.TimeoutExpired:  # still running at the chosen moment
-            proc.kill(plan.label)
-    elif plan.how == "spot":
-        while proc.alive():
-            if spotted(etl.warehouse):
-                proc.kill(plan.label)
-                break
-            time.sleep(0.001)  # polling the lake of another process, not waiting for logic
-    return proc.wait(timeout=300)
+def cursor_after_commit(root: LakeRoot, key: str) -> bool:
+    """Whether a cursor of the committed project and stream was written after commit `key`."""
+    assert root.path is not None
+    match = COMMIT_FILE.fullmatch(key)
+    assert match is not None
+    stream = STREAM_OF_TABLE.get(match.group("table"), "snapshots")
+    if match.group("table").startswith("_rejects"):
+        stream = STREAM_OF_TABLE.get(match.group("table").split("/")[1], "snapshots")
+    committed = (root.path / key).stat().st_mtime_ns
+    projects = set(re.findall(r"project=([a-z0-9-]+)", (root.path / key).read_text()))
+    for project in projects:
+        cursor = root.path / "_state" / "streams" / project / f"{stream}.json"
+        if cursor.exists() and cursor.stat().st_mtime_ns >= committed:
+            return True
+    return False
 
 
-def views_have_no_duplicates(root: Path) -> bool:
-    """The DuckDB views show each id once even right after a kill (before any repair)."""
-    with connect(root) as con:
-        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+def kill_local(etl: Etl, plan: KillPlan) -> tuple[RunResult, str]:
+    """Run a sync on a local root; SIGKILL it at the plan's file event. The label says
+    where the kill landed, as checked afterwards."""
+    root = etl.root
+    assert root.path is not None
+    with TreeWatch(root.path) as watch:
+        proc = etl.spawn("sync")
+        seen, trigger = 0, None
+        while proc.alive() and trigger is None:
+            for event in watch.events(0.05):  # waits for the child's next file event
+                if local_trigger(plan.step, event):
+                    seen += 1
+                    if seen == plan.nth:
+                        proc.kill(LABELS[plan.step])
+                        trigger = event
+                        break
+        result = proc.wait(timeout=300)
+    if not result.killed or trigger is None:
+        return result, ""
+    label = LABELS[plan.step]
+    if plan.step == "a" and in_a_commit(root, trigger.key):
+        label = "(a) raced: the commit landed before the kill"
+    if plan.step == "b" and cursor_after_commit(root, trigger.key):
+        label = "(b) raced: the cursor was written before the kill"
+    return result, label
+
+
+def kill_s3(etl: Etl, proxy: S3Proxy, plan: KillPlan) -> tuple[RunResult, str]:
+    """Run a sync on an S3 root through the proxy, which SIGKILLs it at the plan's request
+    and never forwards that request."""
+    match = {
+        "a": delta_commit(min_version=1),
+        "b": cursor_put,
+        "c": data_delete,
+        "d": any_request,
+    }[plan.step]
+    proxy.rules = [Rule(LABELS[plan.step], match, "kill", nth=plan.nth)]
+    result = etl.run("sync", proxy=proxy)
+    proxy.rules = []
+    return result, LABELS[plan.step] if result.killed else ""
+
+
+def views_have_no_duplicates(root: LakeRoot) -> bool:
+    """The DuckDB views (files of the current Delta version) show each id once, right after
+    a kill, before any run cleaned up."""
+    with root.views() as con:
         for table in ("logs", "requests", "audit_events"):
-            if table in tables:
-                dup = con.execute(f"SELECT count(*) - count(DISTINCT id) FROM {table}").fetchall()
-                if dup[0][0]:
-                    return False
+            dup = con.execute(f"SELECT count(*) - count(DISTINCT id) FROM {table}").fetchall()
+            if dup[0][0]:
+                return False
     return True
 
 
@@ -144,73 +216,81 @@ def assert_clean_exit(result: RunResult) -> None:
         assert result.last_error_line(), result.stderr[-2000:]
 
 
-@pytest.mark.timeout(3600 if SOAK else 900)
-def test_sigkilled_syncs_converge_to_the_exact_truth(make_etl, figures: Figures, seed: int):
-    """After >= 20 SIGKILLs at seeded moments under every API fault, re-runs converge to a
-    lake with every id once, requests at their final state and log text byte-exact."""
-    rng = random.Random(seed)
+def settle(etl: Etl, sim: SimServer, faults: Faults) -> int:
+    """Stop the world changing, then sync until a run exits 0; the number of runs."""
+    sim.set_faults(faults_without(faults, mutate_during_paging=False))
+    sim.clock.freeze()
+    for attempt in range(1, 9):
+        result = etl.run("sync")
+        assert_clean_exit(result)
+        if result.code == 0:
+            return attempt
+    raise AssertionError("no run finished with exit 0 after the kills")
+
+
+@pytest.mark.timeout(3600 if SOAK else 600)
+def test_sigkilled_syncs_converge_to_the_exact_truth(
+    make_etl, lake_root: LakeRoot, figures: FigureBook, seed: int
+):
+    """SIGKILLs at each commit step (a)-(c) and at random moments (d), under every API fault:
+    re-runs converge to a lake with every id once (through the views and through plain
+    `read_parquet`), requests at their final state and log text byte-exact."""
+    kind = lake_root.kind
+    rng = random.Random(f"{seed}:{kind}")
     faults = Faults(
         p_429=0.02,
         p_5xx=0.03,
         latency_s=0.002,
         p_drop=0.02,
         p_truncate=0.02,
-        # An enforced per-minute limit (rate_limit_per_min=150) also passes, but its failed
-        # runs add ~40 s; the suite keeps 429s to p_429, which carries the reset headers.
         clamp_limit=20,
         p_invalid=0.03,
         mutate_during_paging=True,
         seed=seed,
     )
-    spec = replace(SPEC, seed=seed)
-    with running_sim(spec, faults) as sim:
-        etl = make_etl(sim, RELIABILITY_BATCH_ROWS="400")
+    with running_sim(replace(SPEC, seed=seed), faults) as sim:
+        etl = make_etl(sim, lake_root, UBIOPS_ETL_BATCH_ROWS="100")
         kills: Counter[str] = Counter()
         runs = 0
-        steps = rng.sample(STEP_KILLS, len(STEP_KILLS))
-        while sum(kills.values()) < KILLS:
-            assert runs < 4 * KILLS, f"only {sum(kills.values())} kills in {runs} runs"
-            plan = KillPlan.draw(rng, runs, steps)
-            result = run_with_kill(etl, plan)
-            runs += 1
-            if result.killed:
-                kills[f"{plan.how}: {plan.label}"] += 1
-                assert views_have_no_duplicates(etl.warehouse)
-            else:
-                assert_clean_exit(result)
+        with proxy_for(lake_root) as proxy:
+            while sum(kills.values()) < KILLS[kind]:
+                assert runs < 4 * KILLS[kind], f"only {sum(kills.values())} kills in {runs} runs"
+                plan = KillPlan.draw(rng, runs, kind)
+                if proxy is None:
+                    result, label = kill_local(etl, plan)
+                else:
+                    result, label = kill_s3(etl, proxy, plan)
+                runs += 1
+                print(f"run {runs}: {plan} -> code {result.code} {label}")
+                if result.killed:
+                    kills[label] += 1
+                    assert views_have_no_duplicates(lake_root), label
+                else:
+                    assert_clean_exit(result)
+        runs += settle(etl, sim, faults)
 
-        # Settle: no more records appear while paging; the other faults stay on.
-        sim.set_faults(faults_without(faults, mutate_during_paging=False))
-        sim.clock.freeze()
-        finished = None
-        for _ in range(12):
-            result = etl.run("sync")
-            runs += 1
-            assert_clean_exit(result)
-            if result.code == 0:
-                finished = result
-                break
-        assert finished is not None, "no run finished with exit 0 after the kills"
-        # The finished run repaired what the kills left: no temp files, no journal entries.
-        leftovers = [
-            str(p.relative_to(etl.warehouse))
-            for folder in ("_tmp", "_state/journal")
-            for p in (etl.warehouse / folder).glob("*")
-        ]
-        assert leftovers == []
+        verdicts = check_lake(lake_root, sim.world, sim.faults)
+        book = figures[kind]
+        book.runs += runs
+        book.kills.update(kills)
+        book.add_sim(sim.stats())
+        book.add_verdicts(verdicts)
+        book.bad_inputs["invalid records served (chaos)"] += sim.stats()["faults"].get("invalid", 0)
+        from reliability_harness import read_state
 
-        verdicts = check_lake(etl.warehouse, sim.world, sim.faults)
-        figures.runs += runs
-        figures.kills.update(kills)
-        figures.add_sim(sim.stats())
-        figures.add_verdicts(verdicts)
-        figures.bad_inputs["invalid records served (chaos)"] += sim.stats()["faults"].get(
-            "invalid", 0
-        )
+        for v in verdicts:
+            if v.lost and v.via == "files":
+                truth = {r["id"]: r for r in sim.world.truth_logs(v.project)}
+                print("LOST", sorted(truth[i]["date"] for i in v.lost if i in truth))
+                print("STATE", json.dumps(read_state(lake_root, v.project, "logs"), indent=1))
+                print("NOW", sim.clock.now())
         assert_exact(verdicts)
-        assert sum(v.rows for v in verdicts) > 1000
-        assert snapshot_rows(etl.warehouse, "projects") == Counter(sim.world.project_names)
+        assert sum(v.rows for v in verdicts) > 500
+        for via in ("views", "files"):
+            assert snapshot_rows(lake_root, "projects", via) == Counter(sim.world.project_names)
+        # Every commit step was hit for real (a raced kill does not count for its step).
+        assert all(
+            any(k.startswith(f"({s})") and "raced" not in k for k in kills) for s in STEPS
+        ), kills
         fired = set(sim.stats()["faults"])
         assert {"429", "5xx", "drop", "truncate", "clamp", "invalid", "mutate"} <= fired
-        assert any(k.startswith("step: state commit") for k in kills), kills
-        assert any(k.startswith("step: file write") for k in kills), kills

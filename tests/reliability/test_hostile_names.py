@@ -20,7 +20,7 @@ from typing import Any
 
 from reliability_harness import (
     TRACEBACK,
-    Figures,
+    FigureBook,
     Rewrite,
     assert_exact,
     check_lake,
@@ -73,7 +73,7 @@ def shown(name: str) -> str:
 
 
 def test_hostile_project_names_are_reported_and_never_escape_the_root(
-    make_etl, tmp_path: Path, figures: Figures, seed: int
+    make_etl, tmp_path: Path, figures: FigureBook, seed: int
 ):
     """Every hostile name is reported by name, no file appears outside the warehouse root or
     under a bad project folder, and the valid projects sync exactly."""
@@ -81,9 +81,9 @@ def test_hostile_project_names_are_reported_and_never_escape_the_root(
     with running_sim(replace(SPEC, seed=seed + 5), wrap=hostile_listing) as sim:
         sim.clock.freeze()
         etl = make_etl(sim, root)
-        result = etl.run("sync", entry=False)
-        figures.runs += 1
-        figures.bad_inputs["hostile project names"] += len(HOSTILE)
+        result = etl.run("sync")
+        figures["local"].runs += 1
+        figures["local"].bad_inputs["hostile project names"] += len(HOSTILE)
         assert result.code == 1, result.stderr[-2000:]
         assert TRACEBACK not in result.stderr
         report = result.stderr
@@ -103,6 +103,6 @@ def test_hostile_project_names_are_reported_and_never_escape_the_root(
         state_projects = {p.name for p in (root / "_state" / "streams").iterdir()}
         assert state_projects == valid
 
-        verdicts = check_lake(root, sim.world, sim.faults)
-        figures.add_verdicts(verdicts)
+        verdicts = check_lake(etl.root, sim.world, sim.faults)
+        figures["local"].add_verdicts(verdicts)
         assert_exact(verdicts)

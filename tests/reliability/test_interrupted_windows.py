@@ -14,7 +14,8 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from reliability_harness import Figures, check_logs, parse_api_time, running_sim
+from lakeroot import LakeRoot
+from reliability_harness import FigureBook, check_logs, parse_api_time, read_lake, running_sim
 
 from extract import LogCursor
 from flows.runner import execute
@@ -27,7 +28,7 @@ SPEC = WorldSpec(projects=1, days=2.5, logs_per_day=300, requests_per_day=10, bu
 
 
 async def test_unfinished_window_behind_a_finished_one_is_resumed(
-    tmp_path: Path, figures: Figures, seed: int
+    tmp_path: Path, figures: FigureBook, seed: int
 ):
     """State as a kill leaves it (windows 1 and 3 complete, window 2 stopped half-way, the
     lake holding exactly what was committed): the next sync lands every log."""
@@ -62,7 +63,7 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
         settings = Settings(
             api_host=sim.base_url,
             api_token=sim.token,
-            warehouse=root,
+            warehouse=str(root),
             streams=("logs",),
             rate_per_minute=100_000,
             initial_history="3d",
@@ -75,8 +76,11 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
             now=now,
             logger=logging.getLogger("reliability"),
         )
-        figures.runs += 1
+        figures["local"].runs += 1
         assert summary.ok, [(r.stream, r.error) for r in summary.results]
-        verdict = check_logs(root, sim.world, project, sim.faults)
-        figures.add_verdicts([verdict])
-        assert verdict.ok, verdict.describe()
+        verdicts = [
+            check_logs(read_lake(LakeRoot.local(root), via), sim.world, project, sim.faults)
+            for via in ("views", "files")
+        ]
+        figures["local"].add_verdicts(verdicts)
+        assert all(v.ok for v in verdicts), [v.describe() for v in verdicts]

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import replace
 
 from reliability_harness import (
-    Figures,
+    FigureBook,
     assert_exact,
     check_lake,
     read_rejects,
@@ -26,7 +26,7 @@ SPEC = WorldSpec(projects=2, days=1.5, logs_per_day=800, requests_per_day=80, bu
 
 
 def test_invalid_records_go_to_rejects_and_rows_plus_rejects_equal_served(
-    make_etl, figures: Figures, seed: int
+    make_etl, figures: FigureBook, seed: int
 ):
     """With 10% of records broken in five ways, sync exits 0, prints the reject count, and
     every served record is a table row or a reject, never both, never neither."""
@@ -34,8 +34,8 @@ def test_invalid_records_go_to_rejects_and_rows_plus_rejects_equal_served(
     with running_sim(replace(SPEC, seed=seed + 2), faults) as sim:
         sim.clock.freeze()
         etl = make_etl(sim)
-        result = etl.run("sync", entry=False)
-        figures.runs += 1
+        result = etl.run("sync")
+        figures["local"].runs += 1
         assert result.code == 0, result.stderr[-2000:]
         printed = re.search(r"([\d,]+) rejected \(see _rejects\)", result.stdout)
         assert printed is not None, result.stdout[-1000:]
@@ -44,9 +44,9 @@ def test_invalid_records_go_to_rejects_and_rows_plus_rejects_equal_served(
         per_table = Counter(r["table"] for r in rejects)
         assert {"logs", "requests", "audit_events"} <= set(per_table), per_table
         verdicts = check_lake(etl.warehouse, sim.world, sim.faults)
-        figures.add_verdicts(verdicts)
+        figures["local"].add_verdicts(verdicts)
         served = sim.stats()["faults"].get("invalid", 0)
-        figures.bad_inputs["invalid records served (every stream)"] += served
+        figures["local"].bad_inputs["invalid records served (every stream)"] += served
         assert_exact(verdicts)
         for v in verdicts:
             assert v.rows + v.rejected_found == v.expected_rows + v.rejected_expected

@@ -15,12 +15,12 @@ import os
 from pathlib import Path
 
 import pytest
-from reliability_harness import CLI, Figures, clean_env
+from lake_examples import example_frame
+from reliability_harness import CLI, FigureBook, clean_env
 from typer.testing import CliRunner
 
 from flows.cli import app
 from warehouse import Lake, build_bi_database
-from lake_examples import example_frame
 
 SECRET = "TOPSECRET-outside-the-lake"
 
@@ -75,7 +75,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (folder / "secret.txt").write_text(SECRET + "\n")
     lake = Lake.open(lake_root)
     lake.write("logs", example_frame("logs", [{"id": f"{i:024x}"} for i in range(5)]))
-    build_bi_database(lake_root)
+    build_bi_database(lake.location)
     os.symlink(outside / "secret.txt", lake_root / "planted-link.txt")
     os.symlink(outside, lake_root / "planted-dir")
     return {"lake": lake_root, "outside": outside, "base": base}
@@ -92,7 +92,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("template", HOSTILE_SQL)
 def test_hostile_sql_changes_nothing_and_reads_nothing_outside(
-    sandbox: dict[str, Path], figures: Figures, template: str
+    sandbox: dict[str, Path], figures: FigureBook, template: str
 ):
     """The statement fails with a non-zero exit, the lake and the outside folder are byte-for-
     byte unchanged, and the outside secret never reaches the output."""
@@ -100,7 +100,7 @@ def test_hostile_sql_changes_nothing_and_reads_nothing_outside(
     statement = template.format(lake=lake, outside=outside)
     before = (tree_digest(sandbox["base"]), sorted(p.name for p in outside.iterdir()))
     result = CliRunner().invoke(app, ["sql", statement, "-w", str(lake), "-f", "csv"])
-    figures.bad_inputs["hostile SQL statements"] += 1
+    figures["local"].bad_inputs["hostile SQL statements"] += 1
     assert result.exit_code != 0, result.output
     assert SECRET not in result.output
     assert (tree_digest(sandbox["base"]), sorted(p.name for p in outside.iterdir())) == before

@@ -80,8 +80,6 @@ async def sim_client(world: World) -> AsyncIterator[Callable[..., Any]]:
             "host": SIM_HOST,
             "token": SecretStr(token or world.token),
             "retry": RetryPolicy(wait=False, max_attempts=25),
-            "rate_per_minute": 1e9,
-            "requests_rate_per_minute": 1e9,
         }
         values.update(config)
         clock = SimClock(manual)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import ubiops
@@ -45,25 +46,20 @@ def test_project_reads_deserialise(core: Any, world: World) -> None:
     assert usage.data_deployments[0].data[0].start_date.day == 1
 
 
-def test_instance_types_are_served_as_api_md_documents_them(core: Any, world: World) -> None:
-    """Instance types are API.md's plain list and deserialise as the client's
-    InstanceTypeList items. Client 4.12's own instance_types_list expects the later paginated
-    envelope ({next, previous, results}) and rejects the documented shape: pinned here so a
-    change of shape is a deliberate decision."""
+def test_instance_types_list_reads_the_paginated_envelope(core: Any, world: World) -> None:
+    """Client 4.12's instance_types_list expects the paginated envelope ({next, previous,
+    results}); the simulator serves it, and the client pages through it by cursor."""
     name = world.project_names[0]
-    items = core.api_client.call_api(
-        "/projects/{project_name}/instance-types",
-        "GET",
-        {"project_name": name},
-        header_params={"Accept": "application/json"},
-        response_type="list[InstanceTypeList]",
-        auth_settings=["api_key"],
-        _return_http_data_only=True,
-    )
-    assert [i.name for i in items] == [t["name"] for t in world.instance_types]
-    assert all(i.id for i in items)
-    with pytest.raises(ValueError, match="results"):
-        core.instance_types_list(name)
+    everything = core.instance_types_list(name)
+    assert [i.name for i in everything.results] == [t["name"] for t in world.instance_types]
+    assert all(i.id for i in everything.results)
+    assert everything.next is None
+    first = core.instance_types_list(name, limit=1)
+    assert len(first.results) == 1
+    cursor = parse_qs(urlsplit(first.next).query)["cursor"][0]
+    second = core.instance_types_list(name, cursor=cursor, limit=1)
+    assert second.results[0].name == world.instance_types[1]["name"]
+    assert second.previous is not None
 
 
 def test_members_and_variables_deserialise(core: Any, world: World) -> None:

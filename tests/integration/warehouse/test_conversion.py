@@ -71,7 +71,9 @@ def test_conversion_keeps_every_record_once_and_drops_the_crash_leftovers(legacy
     for key, doc in state_before.items():
         assert json.loads(Path(legacy.uri, key).read_text()) == doc
     runs = lake.ledger.read()
-    assert len(runs) == 1 and runs[0]["ok"] and runs[0]["rows_written"] == 942
+    assert len(runs) == 1
+    assert runs[0]["ok"]
+    assert runs[0]["rows_written"] == 942
 
 
 def test_opening_again_changes_nothing(legacy):

@@ -14,8 +14,10 @@ from extract import (
     AuthError,
     BadRequest,
     ClientConfig,
+    ExtractError,
     NotFound,
     PermissionDenied,
+    RequestFailed,
     RetryPolicy,
 )
 from extract.retry import wait_hint
@@ -116,11 +118,11 @@ async def test_retry_after_is_honoured_when_larger(make_client, clock):
 
 
 async def test_429_holds_the_whole_group(make_client, clock):
-    """After a 429 the group's limiter makes the next caller wait the reset as well."""
+    """After a 429 the group's pacer makes the next caller wait as well."""
     responses = [httpx.Response(429, headers={"x-ratelimit-reset": "30"}), ok([]), ok([])]
     client = make_client(lambda request: responses.pop(0), rate_burst=1)
     await client.get("/projects")
-    limiter_delay = client._limits["general"].reserve()
+    limiter_delay = client.pacing["general"].reserve()
     assert limiter_delay > 0
 
 
@@ -132,11 +134,13 @@ async def test_429_holds_the_whole_group(make_client, clock):
         lambda: (_ for _ in ()).throw(httpx.ConnectError("refused")),
         lambda: (_ for _ in ()).throw(httpx.ReadTimeout("slow")),
         lambda: (_ for _ in ()).throw(httpx.RemoteProtocolError("dropped")),
+        lambda: httpx.Response(200, headers={"content-encoding": "gzip"}, content=b"not gzip"),
+        lambda: httpx.Response(200, content=b"[\xff\xfe]"),
     ],
-    ids=["5xx", "truncated-json", "connect", "timeout", "dropped"],
+    ids=["5xx", "truncated-json", "connect", "timeout", "dropped", "broken-gzip", "bad-utf8"],
 )
 async def test_transient_failures_are_retried(make_client, no_wait, failure):
-    """5xx, broken JSON, refused/dropped connections and timeouts are retried until success."""
+    """5xx, broken JSON or gzip, refused/dropped connections and timeouts are retried."""
     attempts = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -271,3 +275,57 @@ async def test_in_flight_requests_never_exceed_max_concurrency(make_client):
     await asyncio.gather(*(client.get("/projects") for _ in range(20)))
     assert peak == 3
     assert client.stats.calls == 20
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.DecodingError("bad gzip"),
+        httpx.TooManyRedirects("loop"),
+        httpx.UnsupportedProtocol("ftp"),
+        httpx.InvalidURL("bad"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+async def test_no_httpx_error_escapes_the_client(make_client, raised):
+    """Whatever httpx raises, the caller sees an ExtractError naming the call, not httpx."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise raised
+
+    client = make_client(handler, retry=RetryPolicy(wait=False, max_attempts=2))
+    with pytest.raises(ExtractError) as caught:
+        await client.get("/projects")
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert "GET /projects" in str(caught.value)
+    assert type(raised).__name__ in str(caught.value)
+
+
+async def test_redirect_loops_and_bad_urls_are_final(make_client):
+    """Failures no retry can fix are raised after one attempt, as RequestFailed."""
+    attempts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.TooManyRedirects("loop")
+
+    client = make_client(handler, retry=RetryPolicy(wait=False, max_attempts=5))
+    with pytest.raises(RequestFailed):
+        await client.get("/projects")
+    assert attempts == 1
+
+
+async def test_broken_gzip_exhausting_retries_is_api_unavailable(make_client):
+    """A body that never decodes ends as ApiUnavailable, counted as invalid bodies."""
+    gzip = {"content-encoding": "gzip"}
+    client = make_client(
+        lambda request: httpx.Response(200, headers=gzip, content=b"not gzip"),
+        retry=RetryPolicy(wait=False, max_attempts=3),
+    )
+    with pytest.raises(ApiUnavailable) as raised:
+        await client.get("/projects")
+    assert "DecodingError" in str(raised.value)
+    assert client.stats.groups["general"].invalid_bodies == 3

@@ -101,3 +101,65 @@ async def test_missing_sub_resource_is_left_out_but_a_missing_project_raises(mak
     assert "projects" in tables
     with pytest.raises(NotFound):
         await fetch_snapshot(make_client(server(missing=frozenset({"/projects/p"}))), "p")
+
+
+def envelope_server(pages: dict[str, dict[str, object]]):
+    """Instance types as a paginated envelope, keyed by the `cursor` query value."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v2.1")
+        if path == "/projects/p/instance-types":
+            return httpx.Response(200, json=pages[request.url.params.get("cursor", "")])
+        return httpx.Response(200, json=BODIES[path])
+
+    return handle
+
+
+def page(results: list[dict[str, str]], next_cursor: str | None) -> dict[str, object]:
+    base = "https://ubiops.test/v2.1/projects/p/instance-types"
+    link = None if next_cursor is None else f"{base}?cursor={next_cursor}&limit=1"
+    return {"count": 3, "next": link, "previous": None, "results": results}
+
+
+async def test_a_paginated_envelope_is_read_and_followed(make_client):
+    """`{count, next, previous, results}`: the results of every page, following `next`."""
+    pages = {
+        "": page([{"id": "i1"}], "b"),
+        "b": page([{"id": "i2"}], "c"),
+        "c": page([{"id": "i3"}], None),
+    }
+    tables = await fetch_snapshot(make_client(envelope_server(pages)), "p")
+    assert [row["id"] for row in tables["instance_types"]] == ["i1", "i2", "i3"]
+
+
+async def test_an_envelope_whose_next_link_repeats_is_refused(make_client):
+    """A `next` link seen before would loop forever: PagingStalled."""
+    from extract import PagingStalled
+
+    pages = {"": page([{"id": "i1"}], "b"), "b": page([{"id": "i2"}], "b")}
+    with pytest.raises(PagingStalled):
+        await fetch_snapshot(make_client(envelope_server(pages)), "p")
+
+
+async def test_a_next_link_to_another_host_is_refused(make_client):
+    """A `next` link must stay on the configured host and endpoint."""
+    from extract import UnexpectedResponse
+
+    evil = {"count": 2, "next": "https://evil.test/x?cursor=b", "previous": None, "results": []}
+    with pytest.raises(UnexpectedResponse):
+        await fetch_snapshot(make_client(envelope_server({"": evil})), "p")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[{"id": "a"}], {"count": 1, "next": None, "previous": None, "results": [{"id": "a"}]}],
+    ids=["plain-list", "envelope"],
+)
+def test_list_bodies_are_plain_lists_or_envelopes(body):
+    """Both shapes yield the records; an object without `results` is refused."""
+    from extract import UnexpectedResponse
+    from extract.paging import list_body
+
+    assert list_body(body, "/x") == ([{"id": "a"}], None)
+    with pytest.raises(UnexpectedResponse):
+        list_body({"id": "a"}, "/x")

@@ -27,7 +27,6 @@ from extract import (
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-FAST = {"rate_per_minute": 1e9, "requests_rate_per_minute": 1e9}
 
 
 def spread_logs(count: int, days: int) -> list[tuple[datetime, str]]:
@@ -52,7 +51,7 @@ async def collect(stream):
 async def test_logs_arrive_exactly_once_with_window_cursors(make_client, log_api, concurrency):
     """Every log of the range comes once; each window ends with one done page."""
     api = log_api(spread_logs(900, 3), server_max=500)
-    client = make_client(log_handler(api), **FAST)
+    client = make_client(log_handler(api))
     pages = await collect(
         iter_logs(client, "p", T0, T0 + 3 * DAY, page_size=100, concurrency=concurrency)
     )
@@ -66,7 +65,7 @@ async def test_logs_arrive_exactly_once_with_window_cursors(make_client, log_api
 async def test_resume_from_a_committed_cursor_leaves_no_gap(make_client, log_api):
     """Stopping after a page and resuming from its cursor delivers the rest of the window."""
     api = log_api(spread_logs(300, 1), server_max=500)
-    client = make_client(log_handler(api), **FAST)
+    client = make_client(log_handler(api))
     seen: list[str] = []
     async for page in iter_logs(client, "p", T0, T0 + DAY, page_size=50):
         seen += [r["id"] for r in page.records]
@@ -91,7 +90,7 @@ async def test_error_in_one_window_stops_the_stream(make_client, log_api):
             return httpx.Response(403, json={"error": "forbidden"})
         return log_handler(api)(request)
 
-    client = make_client(handler, **FAST)
+    client = make_client(handler)
     with pytest.raises(PermissionDenied):
         await collect(iter_logs(client, "p", T0, T0 + 4 * DAY, page_size=20, concurrency=3))
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -101,7 +100,7 @@ async def test_error_in_one_window_stops_the_stream(make_client, log_api):
 async def test_breaking_out_early_cancels_workers(make_client, log_api):
     """A consumer that stops reading leaves no worker running."""
     api = log_api(spread_logs(400, 4), server_max=500)
-    client = make_client(log_handler(api), **FAST)
+    client = make_client(log_handler(api))
     stream = iter_logs(client, "p", T0, T0 + 4 * DAY, page_size=20, concurrency=4)
     async for _ in stream:
         break
@@ -128,7 +127,7 @@ async def test_requests_stream_pages_both_object_types(make_client, request_api)
         params = dict(request.url.params)
         return httpx.Response(200, json=apis[params["object_type"]].page(params))
 
-    client = make_client(handler, **FAST)
+    client = make_client(handler)
     for kind, api in apis.items():
         pages = await collect(iter_requests(client, "p", kind, T0, T0 + DAY, page_size=10))
         ids = Counter(r["id"] for p in pages for r in p.records)
@@ -146,7 +145,7 @@ async def test_audit_stream_commits_the_new_boundary_on_the_last_page(make_clien
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=api.page(dict(request.url.params)))
 
-    client = make_client(handler, **FAST)
+    client = make_client(handler)
     pages = await collect(iter_audit_events(client, "p", page_size=10))
     assert sum(len(p.records) for p in pages) == 25
     assert all(p.cursor == AuditCursor() for p in pages[:-1])
@@ -191,7 +190,7 @@ class EndlessPaginator:
 @pytest.mark.parametrize("paginator", [StuckPaginator(), EndlessPaginator()])
 async def test_paging_loop_guards_against_repeats_and_runaways(make_client, paginator):
     """A repeated request or more pages than the cap raises PagingStalled."""
-    client = make_client(lambda request: httpx.Response(200, json=[{"id": 1}]), **FAST)
+    client = make_client(lambda request: httpx.Response(200, json=[{"id": 1}]))
     with pytest.raises(PagingStalled):
         async for _ in iter_pages(client, paginator, max_pages=5):
             pass
@@ -209,7 +208,7 @@ async def test_expired_cursor_log_404_continues_from_its_date(make_client, log_a
             return httpx.Response(404, json={"error": "Log not found"})
         return httpx.Response(200, json=api.page(body))
 
-    client = make_client(handler, **FAST)
+    client = make_client(handler)
     pages = await collect(iter_logs(client, "p", T0, T0 + DAY, page_size=20))
     assert {r["id"] for p in pages for r in p.records} == {i for _, i in api.logs}
 
@@ -227,8 +226,8 @@ async def test_short_pages_are_trusted_once_the_server_honoured_the_limit(make_c
     busy = [(T0 + timedelta(seconds=s), f"{s:024x}") for s in range(30)]
     sparse = [(T0 + DAY + timedelta(hours=h), f"{10**6 + h:024x}") for h in range(3)]
     api = log_api(busy + sparse, server_max=500)
-    client = make_client(log_handler(api), **FAST)
-    fresh_client = make_client(log_handler(api), **FAST)
+    client = make_client(log_handler(api))
+    fresh_client = make_client(log_handler(api))
     await collect(iter_logs(client, "p", T0, T0 + DAY, page_size=10))
     before = api.calls
     await collect(iter_logs(client, "p", T0 + DAY, T0 + 2 * DAY, page_size=10))

@@ -54,8 +54,9 @@ async def test_multi_line_server_message_becomes_one_line(make_client):
 
 
 async def test_object_where_a_list_is_documented_is_refused(make_client):
-    """A list endpoint answering with an object raises UnexpectedResponse."""
-    client = make_client(lambda request: httpx.Response(200, json={"results": []}))
+    """A list endpoint answering with an object that is no paginated envelope raises
+    UnexpectedResponse."""
+    client = make_client(lambda request: httpx.Response(200, json={"items": []}))
     with pytest.raises(UnexpectedResponse):
         async for _ in iter_audit_events(client, "p"):
             pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from simulator import World
+from simulator import Faults, World
 
 from .conftest import ClientFactory
 
@@ -51,17 +51,22 @@ async def test_a_token_sees_only_its_organisation(
     assert (await client.get("/projects/no-such-project")).status_code == 404
 
 
-async def test_every_response_carries_rate_limit_headers(
-    client: httpx.AsyncClient, project: str
+async def test_every_response_carries_the_enforced_rate_limit(
+    make_client: ClientFactory, project: str
 ) -> None:
-    """Successes and errors alike carry x-ratelimit-limit and x-ratelimit-remaining."""
-    for response in (
-        await client.get("/projects"),
-        await client.get("/projects/nope"),
-        await client.get(f"/projects/{project}/requests"),
-    ):
-        assert int(response.headers["x-ratelimit-limit"]) > 0
-        assert "x-ratelimit-remaining" in response.headers
+    """With a limit enforced, successes and errors alike carry x-ratelimit-limit (the limit
+    itself) and x-ratelimit-remaining; without one, no rate-limit header is sent."""
+    async with make_client(faults=Faults(rate_limit_per_min=5000)) as limited:
+        for response in (
+            await limited.get("/projects"),
+            await limited.get("/projects/nope"),
+            await limited.get(f"/projects/{project}/requests"),
+        ):
+            assert int(response.headers["x-ratelimit-limit"]) == 5000
+            assert int(response.headers["x-ratelimit-remaining"]) < 5000
+    async with make_client() as unlimited:
+        response = await unlimited.get("/projects")
+        assert "x-ratelimit-limit" not in response.headers
 
 
 async def test_unknown_routes_and_methods_are_json_errors(client: httpx.AsyncClient) -> None:
@@ -89,7 +94,9 @@ async def test_snapshot_endpoints_have_documented_shapes(
         "suspended_reason",
         "cors_origins",
     }
-    types = (await client.get(f"/projects/{project}/instance-types")).json()
+    envelope = (await client.get(f"/projects/{project}/instance-types")).json()
+    assert set(envelope) == {"count", "next", "previous", "results"}
+    types = envelope["results"]
     assert {
         "id",
         "name",
@@ -166,3 +173,24 @@ async def test_projects_list_filters_on_organization(
     other = await client.get("/projects", params={"organization": other_org})
     assert [p["name"] for p in own.json()] == world.project_names
     assert other.json() == []
+
+
+async def test_instance_types_page_through_the_envelope(
+    client: httpx.AsyncClient, project: str, world: World
+) -> None:
+    """Instance types come in a paginated envelope: `next` links (absolute URLs with an
+    opaque cursor) lead through every item once; `previous` leads back; a bad cursor is 400."""
+    url: str | None = f"/projects/{project}/instance-types?limit=2"
+    names: list[str] = []
+    pages = []
+    while url is not None:
+        body = (await client.get(url)).json()
+        assert body["count"] == len(world.instance_types)
+        pages.append(body)
+        names += [item["name"] for item in body["results"]]
+        url = body["next"]
+    assert names == [t["name"] for t in world.instance_types]
+    assert pages[0]["previous"] is None
+    assert len(pages) == 1 or pages[-1]["previous"].startswith("http")
+    bad = await client.get(f"/projects/{project}/instance-types?cursor=%%%")
+    assert bad.status_code == 400

@@ -23,7 +23,21 @@ def test_valid_project_names_pass(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["", "1abc", "-abc", "Abc", "a/b", "..", "a..b/..", "a b", "a_b", "x" * 65, "a\x00", "é", "a%b"],
+    [
+        "",
+        "1abc",
+        "-abc",
+        "Abc",
+        "a/b",
+        "..",
+        "a..b/..",
+        "a b",
+        "a_b",
+        "x" * 65,
+        "a\x00",
+        "é",
+        "a%b",
+    ],
 )
 def test_unsafe_project_names_are_refused(name):
     """Anything that could escape or confuse the layout is refused before it becomes a path,

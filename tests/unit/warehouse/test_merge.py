@@ -10,7 +10,9 @@ T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 def test_dedupe_keeps_the_first_row_per_key(frame):
     """Append-only records: a repeat of a key inside one batch is dropped, order kept."""
-    batch = frame("logs", [{"id": "b", "log": "1"}, {"id": "a", "log": "2"}, {"id": "b", "log": "3"}])
+    batch = frame(
+        "logs", [{"id": "b", "log": "1"}, {"id": "a", "log": "2"}, {"id": "b", "log": "3"}]
+    )
     out = merge.collapse_batch(LOGS, batch)
     assert out.get_column("id").to_list() == ["b", "a"]
     assert out.get_column("log").to_list() == ["1", "2"]
@@ -35,7 +37,8 @@ def test_upsert_keeps_the_newest_extraction_and_the_later_of_ties(frame):
 def test_match_predicate_names_key_and_only_the_touched_partitions():
     """The ON clause joins on partition and key columns and prunes to the batch's partitions."""
     sql = merge.match_predicate(
-        LOGS, [("p1", dt.date(2026, 1, 2)), ("p1", dt.date(2026, 1, 3)), ("p1", dt.date(2026, 1, 2))]
+        LOGS,
+        [("p1", dt.date(2026, 1, 2)), ("p1", dt.date(2026, 1, 3)), ("p1", dt.date(2026, 1, 2))],
     )
     assert 't."id" = s."id"' in sql
     assert 't."project" = s."project"' in sql
