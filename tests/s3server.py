@@ -58,8 +58,12 @@ class S3Server:
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         """Every object key in `bucket` under `prefix`."""
-        pages = self.client().get_paginator("list_objects_v2").paginate(  # type: ignore[attr-defined]
-            Bucket=bucket, Prefix=prefix
+        pages = (
+            self.client()
+            .get_paginator("list_objects_v2")
+            .paginate(  # type: ignore[attr-defined]
+                Bucket=bucket, Prefix=prefix
+            )
         )
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
