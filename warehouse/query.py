@@ -41,7 +41,7 @@ class QueryResult(NamedTuple):
 
 def _view_statements(location: LakeLocation) -> list[str]:
     tables = DeltaTables(location, ObjectStore(location))
-    files = {name: tables.live_files(name) for name in SCHEMAS}
+    files = {name: tables.current(name) for name in SCHEMAS}
     rejects = [f for name in SCHEMAS for f in tables.live_files(rejects_key(name)) or []]
     return view_statements(files, rejects)
 

@@ -59,6 +59,15 @@ class WriteResult:
     partitions: int
 
 
+@dataclass(frozen=True)
+class TableVersion:
+    """What a reader needs of a table's current version."""
+
+    files: list[str]
+    columns: frozenset[str]
+    """Columns of the table's schema: a column declared later is absent until written."""
+
+
 def check_frame(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
     """Return `frame` with the declared column order, or SchemaMismatch saying what differs."""
     expected = schema.polars_schema
@@ -246,8 +255,16 @@ class DeltaTables:
 
     def live_files(self, folder: str) -> list[str] | None:
         """URIs of the data files of the table's current version; None if no table."""
+        current = self.current(folder)
+        return None if current is None else current.files
+
+    def current(self, folder: str) -> TableVersion | None:
+        """The table's current version: its data files and its columns; None if no table."""
         table = self.load(folder)
-        return None if table is None else list(table.file_uris())
+        if table is None:
+            return None
+        columns = frozenset(field.name for field in table.schema().fields)
+        return TableVersion(list(table.file_uris()), columns)
 
     def _actions(self, folder: str) -> pl.DataFrame | None:
         table = self.load(folder)

@@ -19,6 +19,7 @@ from transform.schemas import (
     SNAPSHOT_TABLES,
     TableSchema,
 )
+from warehouse.tables import TableVersion
 
 _SIMPLE_TYPES: dict[type[pl.DataType], str] = {
     pl.String: "VARCHAR",
@@ -55,15 +56,23 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _typed_columns(columns: dict[str, pl.DataType]) -> str:
+def _typed_columns(columns: dict[str, pl.DataType], present: frozenset[str] | None) -> str:
+    # A column declared after the table's files were written reads as typed NULLs.
     return ", ".join(
-        f"CAST({ident(n)} AS {duckdb_type(t)}) AS {ident(n)}" for n, t in columns.items()
+        f"CAST({ident(n) if present is None or n in present else 'NULL'} AS {duckdb_type(t)})"
+        f" AS {ident(n)}"
+        for n, t in columns.items()
     )
 
 
-def _select(columns: dict[str, pl.DataType], source: str, tail: str = "") -> str:
+def _select(
+    columns: dict[str, pl.DataType],
+    source: str,
+    tail: str = "",
+    present: frozenset[str] | None = None,
+) -> str:
     # Built from declared names (quoted by ident) and escaped literals only, never user input.
-    return f"SELECT {_typed_columns(columns)} FROM {source} {tail}".rstrip()  # noqa: S608
+    return f"SELECT {_typed_columns(columns, present)} FROM {source} {tail}".rstrip()  # noqa: S608
 
 
 def _empty_select(columns: dict[str, pl.DataType]) -> str:
@@ -80,14 +89,15 @@ def _scan(files: list[str], partitions: dict[str, str]) -> str:
     )
 
 
-def table_view_sql(schema: TableSchema, files: list[str] | None) -> str:
+def table_view_sql(schema: TableSchema, version: TableVersion | None) -> str:
     """SELECT of a table: its typed columns over exactly the files of the current Delta
     version (no de-duplication needed: each commit keeps one row per key)."""
     columns = dict(schema.polars_schema)
-    if not files:
+    if version is None or not version.files:
         return _empty_select(columns)
     partitions = {k: duckdb_type(schema.polars_schema[k]) for k in schema.partition_keys}
-    return _select(columns, _scan(files, partitions))
+    present = version.columns | set(schema.partition_keys)
+    return _select(columns, _scan(version.files, partitions), present=present)
 
 
 def rejects_view_sql(files: list[str]) -> str:
@@ -156,7 +166,7 @@ def comment_statements() -> list[str]:
     return statements
 
 
-def view_statements(files: dict[str, list[str] | None], rejects: list[str]) -> list[str]:
+def view_statements(files: dict[str, TableVersion | None], rejects: list[str]) -> list[str]:
     """CREATE VIEW statements for every table (from its live files), `rejects` and the
     marts, in dependency order."""
     statements = []

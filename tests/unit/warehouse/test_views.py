@@ -9,6 +9,7 @@ import pytest
 from transform.schemas import LOGS, SCHEMAS
 from warehouse.errors import QueryRefused
 from warehouse.query import QueryResult, check_read_only, format_csv, format_json, format_table
+from warehouse.tables import TableVersion
 from warehouse.views import duckdb_type, ident, sql_string, table_view_sql, view_statements
 
 
@@ -45,7 +46,7 @@ def test_table_view_reads_exactly_the_listed_files_without_dedupe():
     """A table view scans the current version's files by name with hive partitions, and
     needs no window: each commit already keeps one row per key."""
     files = ["/lake/logs/project=a/day=2026-01-01/part-1.parquet", "s3://b/l/logs/x'y.parquet"]
-    sql = table_view_sql(LOGS, files)
+    sql = table_view_sql(LOGS, TableVersion(files, frozenset(LOGS.names)))
     assert "read_parquet(['/lake/logs/project=a/day=2026-01-01/part-1.parquet', " in sql
     assert "'s3://b/l/logs/x''y.parquet'" in sql
     assert "hive_partitioning = true" in sql
@@ -54,9 +55,17 @@ def test_table_view_reads_exactly_the_listed_files_without_dedupe():
     assert "*" not in sql.split("FROM", 1)[1]  # no glob: files outside the version are never read
 
 
+def test_a_column_the_files_do_not_have_yet_reads_as_typed_null():
+    """A column declared after the table was written is NULL of its type, not an error."""
+    older = frozenset(n for n in LOGS.names if n != "_extra")
+    sql = table_view_sql(LOGS, TableVersion(["/lake/logs/a.parquet"], older))
+    assert 'CAST(NULL AS VARCHAR) AS "_extra"' in sql
+    assert 'CAST("log" AS VARCHAR) AS "log"' in sql
+
+
 def test_empty_tables_get_typed_empty_views():
     """A table without a commit is a typed SELECT with no rows instead of a failing scan."""
-    statements = view_statements({"logs": None, "requests": []}, [])
+    statements = view_statements({"logs": None, "requests": TableVersion([], frozenset())}, [])
     logs = next(s for s in statements if s.startswith('CREATE OR REPLACE VIEW "logs"'))
     assert "WHERE false" in logs
     assert "read_parquet" not in logs
