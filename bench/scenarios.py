@@ -101,10 +101,10 @@ def baseline_run(sim: Sim, out: Path) -> Any:
 
 def compare_ids(lake: Path, baseline_out: Path) -> dict[str, dict[str, int]]:
     """Per table: rows in the lake (its views), rows of the baseline, ids in only one side."""
-    from warehouse import connect
+    from warehouse import LakeLocation, connect
 
     report: dict[str, dict[str, int]] = {}
-    con = connect(lake)
+    con = connect(LakeLocation.parse(lake))
     try:
         for table in ("logs", "requests", "audit_events"):
             ids = con.sql(f"SELECT id FROM {table}").to_arrow_table()

@@ -15,75 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from bench.harness import ROOT
-from transform.schemas import SCHEMAS
-from warehouse import Lake, connect
-
-BASE = datetime(2026, 10, 1, tzinfo=UTC)
-DEPLOYMENTS = 20
-EXTRACTED = datetime(2026, 11, 28, tzinfo=UTC)
+from bench.lake_frames import BASE, log_frame, request_frame
+from warehouse import Lake, LakeLocation, connect
 
 
-def _fill(frame: pl.DataFrame, table: str) -> pl.DataFrame:
-    schema = SCHEMAS[table].polars_schema
-    have = set(frame.columns)
-    missing = [pl.lit(None, dtype).alias(n) for n, dtype in schema.items() if n not in have]
-    return frame.with_columns(missing).select(list(schema.names())).cast(dict(schema))
-
-
-def log_frame(start: int, n: int, days: float, total: int, project: str = "bench") -> pl.DataFrame:
-    """Logs `start`..`start+n` of `total`, evenly over `days` days from BASE."""
-    step_us = int(days * 86_400e6 / total)
-    i = pl.int_range(start, start + n, eager=True, dtype=pl.Int64)
-    frame = pl.DataFrame({"i": i}).with_columns(
-        date=(pl.lit(BASE) + pl.duration(microseconds=pl.col("i") * step_us)),
-    )
-    frame = frame.with_columns(
-        project=pl.lit(project),
-        day=pl.col("date").dt.date(),
-        id=pl.col("i").cast(pl.String).str.zfill(24),
-        log=pl.format("request {} processed by worker {}: ok", pl.col("i"), pl.col("i") % 7),
-        level=pl.when(pl.col("i") % 50 == 0).then(pl.lit("error")).otherwise(pl.lit("info")),
-        system=pl.col("i") % 3 == 0,
-        deployment_name=pl.format("model-{}", pl.col("i") % DEPLOYMENTS),
-        deployment_version=pl.lit("v1"),
-        deployment_request_id=pl.format("req-{}", pl.col("i") // 10),
-        _extracted_at=pl.lit(EXTRACTED),
-    ).drop("i")
-    return _fill(frame, "logs")
-
-
-def request_frame(start: int, n: int, days: float, total: int) -> pl.DataFrame:
-    """Finished deployment requests: 5% failed, queue 0-10 s, run 0.1-60 s."""
-    step_us = int(days * 86_400e6 / total)
-    i = pl.int_range(start, start + n, eager=True, dtype=pl.Int64)
-    h = (pl.col("i") * 2654435761) % 1_000_003  # a cheap deterministic scramble
-    frame = pl.DataFrame({"i": i}).with_columns(
-        time_created=(pl.lit(BASE) + pl.duration(microseconds=pl.col("i") * step_us)),
-        queued=(h % 10_000).cast(pl.Float64) / 1000,
-        running=0.1 + (h % 59_900).cast(pl.Float64) / 1000,
-    )
-    failed = h % 20 == 0
-    frame = frame.with_columns(
-        project=pl.lit("bench"),
-        day=pl.col("time_created").dt.date(),
-        id=pl.format("00000000-0000-4000-8000-{}", pl.col("i").cast(pl.String).str.zfill(12)),
-        object_type=pl.lit("deployment"),
-        deployment=pl.format("model-{}", pl.col("i") % DEPLOYMENTS),
-        version=pl.lit("v1"),
-        status=pl.when(failed).then(pl.lit("failed")).otherwise(pl.lit("completed")),
-        success=~failed,
-        time_started=pl.col("time_created") + pl.duration(milliseconds=pl.col("queued") * 1000),
-        seconds_queued=pl.col("queued"),
-        seconds_running=pl.col("running"),
-        finished=pl.lit(True),
-        _extracted_at=pl.lit(EXTRACTED),
-    ).with_columns(
-        time_completed=pl.col("time_started") + pl.duration(milliseconds=pl.col("running") * 1000),
-    )
-    return _fill(frame.drop("i", "queued", "running"), "requests")
+def data_files(table_dir: Path) -> list[Path]:
+    """The Parquet data files under a table's folder (Delta checkpoints in `_delta_log/` are
+    Parquet too, and not data)."""
+    return [p for p in table_dir.rglob("*.parquet") if "_delta_log" not in p.parts]
 
 
 def build_big_lake(root: Path, logs: int, requests: int, days: int, batch: int) -> dict[str, Any]:
@@ -93,7 +33,7 @@ def build_big_lake(root: Path, logs: int, requests: int, days: int, batch: int) 
         lake.write("logs", log_frame(start, min(batch, logs - start), days, logs))
     for start in range(0, requests, batch):
         lake.write("requests", request_frame(start, min(batch, requests - start), days, requests))
-    files = {t: len(list((root / t).rglob("*.parquet"))) for t in ("logs", "requests")}
+    files = {t: len(data_files(root / t)) for t in ("logs", "requests")}
     return {"build_s": time.perf_counter() - t0, "files": files}
 
 
@@ -128,7 +68,7 @@ def queries(scale_logs: int, scale_requests: int, work: Path) -> dict[str, Any]:
     day_logs = (
         f"SELECT count(*), count(DISTINCT deployment_name) FROM logs WHERE day = DATE '{one_day}'"
     )
-    con = connect(root)
+    con = connect(LakeLocation.parse(root))
     try:
         rows = len(con.execute(MART_QUERY).fetchall())
         result = {
@@ -164,11 +104,11 @@ def compaction(runs: int, per_run: int, work: Path) -> dict[str, Any]:
     query = "SELECT count(*), count(DISTINCT deployment_name), max(date) FROM logs"
 
     def measure() -> dict[str, Any]:
-        files = list((root / "logs").rglob("*.parquet"))
+        files = data_files(root / "logs")
         per_partition: dict[str, int] = {}
         for f in files:
             per_partition[str(f.parent)] = per_partition.get(str(f.parent), 0) + 1
-        con = connect(root)
+        con = connect(LakeLocation.parse(root))
         try:
             answer = con.execute(query).fetchall()[0]
             times = _times(con, query, repeats=7)
@@ -185,7 +125,7 @@ def compaction(runs: int, per_run: int, work: Path) -> dict[str, Any]:
 
     before = measure()
     c0 = time.perf_counter()
-    report = lake.compact()
+    report = lake.compact("bench-compaction")
     compact_s = time.perf_counter() - c0
     after = measure()
     return {
@@ -196,9 +136,9 @@ def compaction(runs: int, per_run: int, work: Path) -> dict[str, Any]:
         "after": after,
         "compact_s": compact_s,
         "report": {
-            "files_before": report.files_before,
-            "files_after": report.files_after,
-            "partitions_compacted": report.partitions_compacted,
+            "files_removed": report.files_removed,
+            "files_added": report.files_added,
+            "files_swept": report.files_swept,
         },
         "speedup": statistics.median(before["query_s"]) / statistics.median(after["query_s"]),
     }

@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from transform.schemas import LOGS
-from warehouse import Lake, compact, connect
+from warehouse import Lake, LakeLocation, connect
 
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DEPLOYMENTS = [f"model-{i}" for i in range(20)]
@@ -102,8 +102,9 @@ def child(rows: int, batch: int, days: int, root: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"rows": rows, "batch": batch, "baseline_rss_mb": baseline}
     result["first"] = first
     result["peak_rss_mb"] = peak_rss_mb()
-    result["files"] = len(list((root / "logs").rglob("*.parquet")))
-    result["bytes"] = sum(p.stat().st_size for p in (root / "logs").rglob("*.parquet"))
+    files = [p for p in (root / "logs").rglob("*.parquet") if "_delta_log" not in p.parts]
+    result["files"] = len(files)
+    result["bytes"] = sum(p.stat().st_size for p in files)
     result["rerun"] = timed_writes(lake, rows, batch, days)
     return result
 
@@ -144,7 +145,7 @@ def query_report(root: Path, days: int) -> dict[str, Any]:
         f"WHERE date >= TIMESTAMPTZ '{day} 00:00:00+00' "
         f"AND date < TIMESTAMPTZ '{day} 00:00:00+00' + INTERVAL 1 DAY"
     )
-    with connect(root) as con:
+    with connect(LakeLocation.parse(root)) as con:
         report = {"day": str(day)}
         report["by_day"] = scanned_files(con, by_day)
         report["by_timestamp"] = scanned_files(con, by_ts)
@@ -170,7 +171,7 @@ def main() -> None:
         root = Path(tmp) / "full"
         before = query_report(root, args.days)
         t0 = time.process_time()
-        report = compact.compact_tables(Lake.open(root).storage)
+        report = Lake.open(root).compact("bench-compaction")
         compact_cpu = time.process_time() - t0
         after = query_report(root, args.days)
     print_markdown(args, small, full, before, after, report, compact_cpu)
@@ -196,8 +197,8 @@ def print_markdown(
         rows.append(
             (f"peak RSS (MB), {run['rows']:,}-log backfill", f"{peak:.0f} (imports: {base:.0f})")
         )
-    compacted = f"{report.partitions_compacted} / {report.files_before} -> {report.files_after}"
-    rows.append(("compaction: partitions / files before -> after", compacted))
+    compacted = f"{report.projects} / {report.files_removed} -> {report.files_added}"
+    rows.append(("compaction: projects / files removed -> added", compacted))
     rows.append(("compaction CPU s", f"{compact_cpu:.2f}"))
     for label, q in (("before compaction", before), ("after compaction", after)):
         by_day, by_ts = q["by_day"], q["by_timestamp"]
