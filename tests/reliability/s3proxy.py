@@ -241,6 +241,9 @@ class _Forwarder(BaseHTTPRequestHandler):
                 self._upstream = http.client.HTTPConnection(
                     self.owner.upstream_host, self.owner.upstream_port, timeout=60
                 )
+                self._upstream.connect()
+                assert self._upstream.sock is not None
+                self._upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 self._upstream.request(self.command, self.path, body=body, headers=headers)
                 response = self._upstream.getresponse()

@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from reliability_harness import Figures, Rewrite, leaks_in_tree, read_table, running_sim
+from lakeroot import LakeRoot
+from reliability_harness import (
+    FigureBook,
+    Rewrite,
+    leaks_in_lake,
+    leaks_in_tree,
+    read_table,
+    running_sim,
+)
+from s3server import SECRET_KEY
 from starlette.types import ASGIApp, Scope
 
 from simulator import Faults, World, WorldSpec
@@ -77,49 +86,61 @@ def prefect_records(api: str) -> list[str]:
 
 
 def test_token_and_secret_values_never_leak(
-    make_etl, figures: Figures, seed: int, prefect_api: str, prefect_home: Path
+    make_etl,
+    lake_root: LakeRoot,
+    figures: FigureBook,
+    seed: int,
+    prefect_api: str,
+    prefect_home: Path,
 ):
     """Under retries, a token-echoing error and an API that sends secret values, neither the
-    token nor a secret value shows up in any output, log, ledger, Prefect record or file."""
+    token, nor a secret value, nor (on S3) the storage secret key shows up in any output,
+    log, ledger, Prefect record or lake object."""
     faults = Faults(p_429=0.05, p_5xx=0.05, p_drop=0.03, p_truncate=0.03, seed=seed)
     world_spec = replace(SPEC, seed=seed + 4)
     with running_sim(world_spec, faults, wrap=leaky_api) as sim:
         sim.clock.freeze()
         etl = make_etl(
             sim,
+            lake_root,
             PREFECT_LOGGING_LEVEL="DEBUG",
             PREFECT_LOGGING_EXTRA_LOGGERS="extract,flows,warehouse,httpx",
         )
-        result = etl.run("sync", entry=False)
-        figures.runs += 1
+        result = etl.run("sync")
+        book = figures[lake_root.kind]
+        book.runs += 1
         token = sim.token
         secrets = secret_values(sim.world)
         needles = [token, f"Token {token}", *secrets]
+        if lake_root.kind == "s3":
+            needles.append(SECRET_KEY)
         assert len(secrets) >= 1
         assert all(len(s) >= 6 for s in secrets)
 
+        in_lake, objects = leaks_in_lake(lake_root, needles)
         places: dict[str, list[str]] = {
             "stdout+stderr": [n[:4] for n in needles if n in result.output],
-            "warehouse files": leaks_in_tree(etl.warehouse, needles),
+            "lake objects": in_lake,
             "prefect home": leaks_in_tree(prefect_home, needles),
         }
         records = prefect_records(prefect_api)
         places["prefect api"] = [n[:4] for n in needles for t in records if n in t]
-        ledger = (etl.warehouse / "_state" / "ledger").glob("*.jsonl")
-        ledger_text = "".join(p.read_text() for p in ledger)
+        ledger_keys = lake_root.keys("_state/ledger")
+        ledger_text = "".join((lake_root.get(k) or b"").decode() for k in ledger_keys)
+        assert ledger_keys
         places["ledger"] = [n[:4] for n in needles if n in ledger_text]
 
-        env_rows = read_table(etl.warehouse, "environment_variables", "name, value, secret")
+        env_rows = read_table(lake_root, "environment_variables", "name, value, secret")
         stored_secret_values = [r for r in env_rows if r["secret"] and r["value"] is not None]
         places["environment_variables table"] = [r["name"] for r in stored_secret_values]
         assert any(not r["secret"] and r["value"] for r in env_rows)  # values do land
 
-        checked = sum(1 for _ in etl.warehouse.rglob("*")) + len(records) + 2
-        figures.secret_places_checked += checked
-        figures.secrets_leaked += sum(len(found) for found in places.values())
-        figures.bad_inputs["token echoed in an API error"] += 1
-        figures.bad_inputs["secret values sent by the API"] += len(secrets)
-        figures.add_sim(sim.stats())
+        checked = objects + sum(1 for _ in prefect_home.rglob("*")) + len(records) + 2
+        book.secret_places_checked += checked
+        book.secrets_leaked += sum(len(found) for found in places.values())
+        book.bad_inputs["token echoed in an API error"] += 1
+        book.bad_inputs["secret values sent by the API"] += len(secrets)
+        book.add_sim(sim.stats())
         assert {k: v for k, v in places.items() if v} == {}
         # ... and the run was eventful: the echoing 404s were reported (scrubbed), as errors and as
         # a warning, among retries.
