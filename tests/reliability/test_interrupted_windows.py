@@ -85,12 +85,7 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
             for via in ("views", "files")
         ]
         figures["local"].add_verdicts(verdicts)
-        lost = {i for v in verdicts for i in v.lost}
-        assert all(v.ok for v in verdicts), (
-            f"{len(lost & early)} of {len(early)} late logs dated before the resumed cursor "
-            f"lost, {len(lost - early)} other logs lost",
-            [v.describe() for v in verdicts],
-        )
+        assert all(v.ok for v in verdicts), [v.describe() for v in verdicts]
 
 
 @pytest.mark.xfail(
