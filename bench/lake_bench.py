@@ -73,6 +73,25 @@ def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def tree() -> str:
+    """The commit measured, and whether the product's packages had uncommitted changes."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "warehouse", "flows", "transform", "extract"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return f"{head}{' with uncommitted changes in the product' if dirty else ' (clean)'}"
+
+
 def extract_legacy() -> None:
     """The 0169d41 packages in bench/.work/legacy (fresh each run)."""
     shutil.rmtree(LEGACY, ignore_errors=True)
@@ -352,7 +371,8 @@ def render(results: dict[str, Any], command: str) -> str:
         f"Command: `{command}` (from /work/main; `--quick` runs a tenth of the sizes).",
         "",
         f"Run: {m['date']}; {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Python "
-        f"{m['python']}; load average at start {m['load average at start']}, at the end "
+        f"{m['python']}; product tree {results.get('tree', '?')}; load average at start "
+        f"{m['load average at start']}, at the end "
         f"{results['load_at_end']} (a shared box: other engineers' test suites ran at the same "
         "time; each child's load average at its end is in the JSON). Each measurement runs in "
         "a fresh child process: `bench/lake_child.py` for the lake figures, "
@@ -675,7 +695,7 @@ def main() -> None:
         sizes = Sizes(**{**sizes.__dict__, "s3_backfill": scenarios.QUICK})
     only = {int(x) for x in args.only.split(",") if x}
     command = " ".join(["python -m bench.lake_bench", *sys.argv[1:]])
-    results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "tree": tree()}
     if args.merge and out.with_suffix(".json").exists():
         results = json.loads(out.with_suffix(".json").read_text())
         results.setdefault("merged_runs", []).append({**machine(), "command": command})
