@@ -188,21 +188,30 @@ class DeltaTables:
             schema.merge != "replace" and not frame.height
         ):
             return WriteResult(schema.name, rows_in, 0, 0, 0)
-        self.ensure(schema.name, schema.polars_schema, keys)
+        table = self.ensure(schema.name, schema.polars_schema, keys)
         data = to_arrow(frame)
         if schema.merge == "replace":
             self._commit(lambda: self._replace(schema, data, projects))
             return WriteResult(schema.name, rows_in, frame.height, 0, len(projects))
-        metrics = self._commit(lambda: self._merge(schema, data, partitions))
+        attempts = iter(range(COMMIT_ATTEMPTS))
+
+        def merge() -> dict[str, Any]:
+            if next(attempts):  # a retry after a conflicting commit: read the new versions
+                table.update_incremental()
+            return self._merge(table, schema, data, partitions)
+
+        metrics = self._commit(merge)
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
         return WriteResult(schema.name, rows_in, inserted + updated, updated, len(partitions))
 
     def _merge(
-        self, schema: TableSchema, data: pa.Table, partitions: list[tuple[Any, ...]]
+        self,
+        table: DeltaTable,
+        schema: TableSchema,
+        data: pa.Table,
+        partitions: list[tuple[Any, ...]],
     ) -> dict[str, Any]:
-        table = self.load(schema.name)
-        assert table is not None  # ensured above
         merger = table.merge(
             data,
             predicate=match_predicate(schema, partitions),
