@@ -65,7 +65,7 @@ class LakeRoot:
         assert self.s3 is not None
         return self.s3.client()
 
-    def keys(self, under: str = "") -> list[str]:
+    def list_keys(self, under: str = "") -> list[str]:
         """Every object (file) key under `under`, relative to the root, sorted."""
         if self.path is not None:
             top = self.path / under if under else self.path
@@ -105,12 +105,12 @@ class LakeRoot:
         return f"{self.uri}/{folder}/project=*/**/*.parquet"
 
     @contextlib.contextmanager
-    def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def plain_duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A plain DuckDB connection that can read the root (S3 through s3fs)."""
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
         if self.s3 is not None:
-            import s3fs
+            import s3fs  # type: ignore[import-untyped]
 
             env = self.s3.env()
             con.register_filesystem(

@@ -419,9 +419,9 @@ def read_table(
     if via == "views":
         with root.views() as con:
             return _rows(con, f"SELECT {columns} FROM {table}")
-    if not root.keys(table):
+    if not root.list_keys(table):
         return []
-    with root.duckdb() as con:
+    with root.plain_duckdb() as con:
         glob = root.data_glob(table)
         return _rows(con, f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true)")
 
@@ -432,9 +432,9 @@ def read_rejects(root: LakeRoot, via: str = "files") -> list[dict[str, Any]]:
     if via == "views":
         with root.views() as con:
             return _rows(con, f"SELECT {columns} FROM rejects")
-    if not root.keys("_rejects"):
+    if not root.list_keys("_rejects"):
         return []
-    with root.duckdb() as con:
+    with root.plain_duckdb() as con:
         glob = f"{root.uri}/_rejects/*/project=*/**/*.parquet"
         return _rows(con, f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true)")
 
@@ -724,7 +724,7 @@ def leaks_in_lake(root: LakeRoot, needles: list[str]) -> tuple[list[str], int]:
     """Objects of the lake (local or S3) that contain one of `needles`; and how many were
     searched."""
     found = []
-    keys = root.keys()
+    keys = root.list_keys()
     for key in keys:
         text = texts_of(key, root.get(key) or b"")
         found += [f"{key} contains {n[:4]}..." for n in needles if n in text]

@@ -41,7 +41,7 @@ STREAMS = ("logs", "audit_events")
 def lease_docs(root: LakeRoot, project: str) -> dict[str, tuple[int, dict[str, Any]]]:
     """The newest lease generation of each stream of `project`, and its document."""
     newest: dict[str, tuple[int, dict[str, Any]]] = {}
-    for key in root.keys(f"_state/leases/{project}"):
+    for key in root.list_keys(f"_state/leases/{project}"):
         stream, name = key.split("/")[-2:]
         generation = int(name.removesuffix(".json"))
         if generation > newest.get(stream, (0, {}))[0]:
@@ -57,7 +57,13 @@ def test_two_runs_of_different_projects_into_one_lake_are_both_exact(
     with running_sim(replace(SPEC, seed=seed + 11), Faults(latency_s=0.01)) as sim:
         sim.clock.freeze()
         first, second = sim.world.project_names[:2]
-        etl = make_etl(sim, lake_root, prefect=False, UBIOPS_ETL_BATCH_ROWS="100")
+        etl = make_etl(
+            sim,
+            lake_root,
+            prefect=False,
+            UBIOPS_ETL_BATCH_ROWS="100",
+            UBIOPS_ETL_STREAMS="logs,requests,audit_events",
+        )
         with proxy_for(lake_root) as proxy_a, proxy_for(lake_root) as proxy_b:
             runs = [
                 etl.spawn("sync", "-p", first, proxy=proxy_a),

@@ -80,7 +80,7 @@ def test_hostile_project_names_are_reported_and_never_escape_the_root(
     root = tmp_path / "outer" / "inner" / "lake"
     with running_sim(replace(SPEC, seed=seed + 5), wrap=hostile_listing) as sim:
         sim.clock.freeze()
-        etl = make_etl(sim, root)
+        etl = make_etl(sim, root, prefect=False)
         result = etl.run("sync")
         figures["local"].runs += 1
         figures["local"].bad_inputs["hostile project names"] += len(HOSTILE)

@@ -33,7 +33,7 @@ def test_invalid_records_go_to_rejects_and_rows_plus_rejects_equal_served(
     faults = Faults(p_invalid=0.1, seed=seed)
     with running_sim(replace(SPEC, seed=seed + 2), faults) as sim:
         sim.clock.freeze()
-        etl = make_etl(sim)
+        etl = make_etl(sim, prefect=False)
         result = etl.run("sync")
         figures["local"].runs += 1
         assert result.code == 0, result.stderr[-2000:]

@@ -125,7 +125,7 @@ def test_token_and_secret_values_never_leak(
         }
         records = prefect_records(prefect_api)
         places["prefect api"] = [n[:4] for n in needles for t in records if n in t]
-        ledger_keys = lake_root.keys("_state/ledger")
+        ledger_keys = lake_root.list_keys("_state/ledger")
         ledger_text = "".join((lake_root.get(k) or b"").decode() for k in ledger_keys)
         assert ledger_keys
         places["ledger"] = [n[:4] for n in needles if n in ledger_text]

@@ -13,10 +13,15 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from lake_examples import example_frame
+from lakeroot import LakeRoot
 from reliability_harness import CLI, FigureBook, clean_env
+from s3server import S3Server
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -127,3 +132,56 @@ def test_installed_cli_refuses_outside_reads_with_one_line(sandbox: dict[str, Pa
     assert done.returncode == 2, (done.returncode, done.stderr[-1500:])
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+S3_HOSTILE_SQL = [
+    "SELECT * FROM read_text('{outside}/secret.txt')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM read_parquet('{sibling}/secret.parquet')",
+    "SELECT * FROM read_parquet('{other}/secret.parquet')",
+    "COPY (SELECT 1 AS id) TO '{lake}/logs/project=alpha/day=2026-03-01/evil.parquet'",
+    "DROP VIEW logs",
+]
+
+
+def test_hostile_sql_on_an_s3_lake_reads_and_writes_nothing_else(
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    figures: FigureBook,
+):
+    """`ubiops-etl sql` on an `s3://` root: reads of local files, of a sibling prefix
+    (`lake-sibling/`) and of another bucket are refused, nothing is written, the secret
+    never shows; a plain SELECT of the views works."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    root = LakeRoot.on_s3(s3_server)
+    other = s3_server.new_bucket()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET + "\n")
+    secret = pa.table({"secret": [SECRET]})
+    sink = pa.BufferOutputStream()
+    pq.write_table(secret, sink)
+    client: Any = s3_server.client()
+    for bucket, key in ((root.bucket, "lake-sibling/secret.parquet"), (other, "secret.parquet")):
+        client.put_object(Bucket=bucket, Key=key, Body=sink.getvalue().to_pybytes())
+    lake = Lake.open(root.location())
+    lake.write("logs", example_frame("logs", [{"id": f"{i:024x}"} for i in range(5)]))
+    before = {k: root.get(k) for k in root.list_keys()}
+    places = {
+        "lake": root.uri,
+        "outside": str(outside),
+        "sibling": f"s3://{root.bucket}/lake-sibling",
+        "other": f"s3://{other}",
+    }
+    for template in S3_HOSTILE_SQL:
+        statement = template.format(**places)
+        result = CliRunner().invoke(app, ["sql", statement, "-w", root.uri, "-f", "csv"])
+        figures["s3"].bad_inputs["hostile SQL statements"] += 1
+        assert result.exit_code != 0, (statement, result.output)
+        assert SECRET not in result.output, statement
+    assert {k: root.get(k) for k in root.list_keys()} == before
+    count = CliRunner().invoke(app, ["sql", "SELECT count(*) AS n FROM logs", "-w", root.uri])
+    assert count.exit_code == 0, count.output
+    assert " 5" in count.output or "\n5" in count.output

@@ -119,6 +119,7 @@ def test_s3_5xx_and_dropped_connections_are_ridden_out_and_the_next_run_is_exact
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="product bug: obstore's PermissionDeniedError is no WarehouseError/OSError, so "
     "flows/runner.py run_stream logs it as 'failed unexpectedly' with a traceback",
 )
@@ -136,6 +137,7 @@ def test_s3_refused_cursor_write_fails_the_stream_with_one_line(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="product bug: an OS write error inside delta-rs panics a tokio worker and is "
     "logged with a traceback (no WarehouseError), and the BI file's duckdb.IOException in "
     "flows/runner.py execute is not caught at all",
