@@ -148,13 +148,11 @@ async def test_late_logs_dated_before_a_resumed_cursor_are_fetched_by_the_next_r
             now=now,
             logger=logging.getLogger("reliability"),
         )
-        figures["local"].runs += 1
         assert summary.ok, [(r.stream, r.error) for r in summary.results]
         verdicts = [
             check_logs(read_lake(LakeRoot.local(root), via), sim.world, project, sim.faults)
             for via in ("views", "files")
         ]
-        figures["local"].add_verdicts(verdicts)
         lost = {i for v in verdicts for i in v.lost}
         assert all(v.ok for v in verdicts), (
             f"{len(lost & early)} of {len(early)} late logs dated before the resumed cursor "
