@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from extract.client import ApiRequest
+from extract.errors import ApiError
 from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
@@ -103,7 +104,7 @@ class RequestPaginator:
         page = self.last_page_size or self.limit
         return ties - page // 4 if 2 * ties >= page else 0
 
-    def on_not_found(self) -> RequestPaginator | None:
+    def recover(self, error: ApiError) -> RequestPaginator | None:
         return None
 
     def advance(self, body: list[Record]) -> tuple[RequestPaginator, list[Record]]:

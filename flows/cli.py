@@ -70,6 +70,16 @@ RateOpt = Annotated[
     ),
 ]
 
+ApiOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api",
+        envvar="UBIOPS_ETL_API",
+        help="Log endpoint: auto (POST /logs while the server has it, else GET /logs; the "
+        "default), legacy (POST /logs, API v2.1) or current (GET /logs).",
+    ),
+]
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -84,6 +94,7 @@ def _run_range(
     streams: list[str] | None,
     concurrency: int | None,
     rate_per_minute: int | None,
+    api: str | None,
 ) -> None:
     """sync and backfill: the same flags become Settings, then the run over [since, until)."""
 
@@ -94,6 +105,7 @@ def _run_range(
             streams=streams,
             concurrency=concurrency,
             rate_per_minute=rate_per_minute,
+            api=api,
         )
         return run(settings, since=since, until=until, now=_now())
 
@@ -130,11 +142,14 @@ def sync(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
+    api: ApiOpt = None,
 ) -> None:
     """Incremental sync of all streams of all visible (or the named) projects."""
     from flows.runs import run_sync
 
-    _run_range(run_sync, since, until, warehouse, project, stream, concurrency, rate_per_minute)
+    _run_range(
+        run_sync, since, until, warehouse, project, stream, concurrency, rate_per_minute, api
+    )
 
 
 @app.command()
@@ -150,11 +165,14 @@ def backfill(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
+    api: ApiOpt = None,
 ) -> None:
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
     from flows.runs import run_backfill
 
-    _run_range(run_backfill, since, until, warehouse, project, stream, concurrency, rate_per_minute)
+    _run_range(
+        run_backfill, since, until, warehouse, project, stream, concurrency, rate_per_minute, api
+    )
 
 
 @app.command()

@@ -133,6 +133,7 @@ async def sync_flow(
     warehouse: str | None = None,
     concurrency: int | None = None,
     rate_per_minute: int | None = None,
+    api: str | None = None,
 ) -> dict[str, Any]:
     """Incremental sync of all streams of all visible (or the named) projects.
 
@@ -144,6 +145,7 @@ async def sync_flow(
         warehouse=warehouse,
         concurrency=concurrency,
         rate_per_minute=rate_per_minute,
+        api=api,
     )
     return await _run("sync", settings, since, until)
 
@@ -157,6 +159,7 @@ async def backfill_flow(
     warehouse: str | None = None,
     concurrency: int | None = None,
     rate_per_minute: int | None = None,
+    api: str | None = None,
 ) -> dict[str, Any]:
     """Load a date range; windows in parallel; finished windows are never fetched again."""
     settings = Settings.from_overrides(
@@ -165,6 +168,7 @@ async def backfill_flow(
         warehouse=warehouse,
         concurrency=concurrency,
         rate_per_minute=rate_per_minute,
+        api=api,
     )
     return await _run("backfill", settings, since, until)
 

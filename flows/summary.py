@@ -46,6 +46,8 @@ class RunSummary:
     api_calls: int = 0
     retries: int = 0
     throttled: int = 0
+    log_api: str | None = None
+    """The log endpoint the run used: legacy (POST /logs), current (GET /logs) or None."""
     error: str | None = None
 
     @property
@@ -85,6 +87,7 @@ class RunSummary:
             "api_calls": self.api_calls,
             "retries": self.retries,
             "throttled": self.throttled,
+            "log_api": self.log_api,
             "error": self.error,
             "skipped_projects": self.skipped_projects,
             "streams": [
