@@ -96,9 +96,11 @@ class ClientStats:
 @dataclass
 class ServerTraits:
     """What the client has learned about the server in this run, shared by all its streams:
-    which log endpoint works (`legacy`/`current`) and the log page size it honours."""
+    which log endpoint and requests list work (`legacy`/`current`) and the log page size
+    the server honours."""
 
     log_api: Literal["legacy", "current"] | None = None
+    requests_api: Literal["legacy", "current"] | None = None
     log_limit: int | None = None
     # The server has returned a full page at `log_limit`: a shorter page ends a window.
     limit_trusted: bool = False

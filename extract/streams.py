@@ -11,18 +11,20 @@ import functools
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
+from dataclasses import replace
 from datetime import datetime
 
 from extract.audit import AuditCursor, AuditPaginator
 from extract.client import UbiOpsClient
 from extract.config import LOG_LIMIT_CEILING, LOG_LIMIT_FLOOR
-from extract.errors import ApiError
+from extract.errors import ApiError, BadRequest
 from extract.interleave import interleave
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
 from extract.logs_current import CurrentLogPaginator
 from extract.paging import Page, iter_pages
 from extract.projects import validate_project_name
 from extract.request_list import ObjectType, RequestCursor, RequestPaginator
+from extract.request_list_current import CurrentRequestPaginator
 from extract.timeutil import as_utc
 
 log = logging.getLogger(__name__)
@@ -117,17 +119,44 @@ async def iter_requests(
     """Every request of `object_type` created in `[since, until)`, at its state when read.
 
     `until` should be at least a few seconds in the past: a request created after the scan
-    passed its instant would belong to this window but be read by neither run.
+    passed its instant would belong to this window but be read by neither run. The list
+    follows `client.config.log_api`: `legacy` asks with `sort=asc` (every status), `current`
+    lists the finished statuses one by one, `auto` starts with the former and switches to
+    the latter, once per run, if the server refuses `sort` (400) before it ever worked.
     """
     project = validate_project_name(project)
     cursor = resume or RequestCursor(object_type, as_utc(since), as_utc(until))
     if cursor.object_type != object_type:
         raise ValueError(f"resume cursor is for {cursor.object_type}, not {object_type}")
     limit = page_size or client.config.requests_page_size
-    paginator = RequestPaginator(project, cursor, limit=limit)
+    traits = client.traits
+    chosen = traits.requests_api or client.config.log_api
     bounds = (cursor.window_start, cursor.window_end)
-    async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
-        yield Page("requests", project, records, state.cursor, bounds, state.cursor.done)
+    if chosen != "current" and cursor.status is None:
+        paginator = RequestPaginator(project, cursor, limit=limit)
+        try:
+            async for state, records in iter_pages(client, paginator, max_pages=_cap(client)):
+                traits.requests_api = traits.requests_api or "legacy"
+                cursor = state.cursor
+                yield Page("requests", project, records, state.cursor, bounds, state.cursor.done)
+            return
+        except BadRequest as error:
+            if chosen != "auto" or traits.requests_api:
+                raise
+            log.warning(
+                "GET /projects/%s/requests refused sort=asc (%s): listing finished requests "
+                "by status",
+                project,
+                error.status,
+            )
+    if cursor.status is None:
+        # The legacy list's boundary means nothing here: read the window from its top (what
+        # is read twice is upserted by id).
+        cursor = replace(cursor, boundary=None, boundary_ids=())
+    current = CurrentRequestPaginator(project, cursor, limit=limit)
+    async for now_at, got in iter_pages(client, current, max_pages=_cap(client)):
+        traits.requests_api = traits.requests_api or "current"
+        yield Page("requests", project, got, now_at.cursor, bounds, now_at.cursor.done)
 
 
 async def iter_audit_events(

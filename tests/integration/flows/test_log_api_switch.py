@@ -1,5 +1,6 @@
-"""A server that drops POST /logs between two syncs: the second sync goes on through GET /logs
-and the lake holds every log once, judged by content (the two endpoints' ids differ).
+"""A server that moves to today's API between two syncs: the second sync goes on through
+GET /logs and the current requests list, and the lake holds every log once, judged by
+content (the two endpoints' ids differ), and every request once.
 
 Over real sockets, through `flows.runner.execute` (no Prefect engine needed).
 """
@@ -23,7 +24,11 @@ SPEC = WorldSpec(seed=8, projects=1, days=2, logs_per_day=1_500, requests_per_da
 
 async def sync(base_url: str, token: str, root: Path, until: datetime) -> str | None:
     settings = Settings(
-        api_host=base_url, api_token=token, warehouse=root, streams=("logs",), initial_history="2d"
+        api_host=base_url,
+        api_token=token,
+        warehouse=root,
+        streams=("logs", "requests"),
+        initial_history="2d",
     )
     summary = await execute(
         settings, kind="sync", since=None, until=until, now=until, logger=logging.getLogger("t")
@@ -59,6 +64,10 @@ async def test_second_sync_after_the_post_is_gone_stores_nothing_twice(tmp_path:
     id_lengths = Counter(row[4] for row in stored)
     assert id_lengths[24] > 0
     assert id_lengths[32] > 0
+    statuses = dict(run_sql(root, "SELECT status::VARCHAR, count(*) FROM requests GROUP BY 1").rows)
+    assert statuses.get("failed", 0) > 0
+    ids = run_sql(root, "SELECT count(*), count(DISTINCT id) FROM requests").rows[0]
+    assert ids[0] == ids[1]
 
 
 SPEC_DAYS = timedelta(days=2)
