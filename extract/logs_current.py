@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 from extract.client import ApiRequest
 from extract.config import DOCUMENTED_LOG_LIMIT_MAX, LOG_LIMIT_CEILING
@@ -79,7 +80,11 @@ class CurrentLogPaginator:
         skip = Counter(cursor.taken)
         boundary_ns = cursor.last_ns
         boundary_us = None if cursor.last_date is None else datetime_to_ns(cursor.last_date)
-        last_ns, run = boundary_ns, list(cursor.taken) if boundary_ns is not None else []
+        last_ns = boundary_ns
+        # Boundary digests of the lines taken at `last_ns`, computed only when needed: a line
+        # alone at its nanosecond (the common case) needs none until it ends the page.
+        run: list[str | None] = list(cursor.taken) if boundary_ns is not None else []
+        run_items: list[dict[str, Any] | None] = [None] * len(run)
         fresh: list[Record] = []
         broken: set[str] = set()
         previous, past_window = -1, False
@@ -102,20 +107,28 @@ class CurrentLogPaginator:
                 break
             if ts < start_ns:
                 continue
-            digest = boundary_digest(ts, item.get("log"), source_of(item.get("metadata") or {}))
             at_boundary = (
                 ts == boundary_ns
                 if boundary_ns is not None
                 else (boundary_us is not None and ts // NS_PER_US == boundary_us // NS_PER_US)
             )
-            if at_boundary and skip[digest] > 0:
-                skip[digest] -= 1
+            digest = _digest(item, ts) if at_boundary or ts == last_ns else None
+            if at_boundary and skip[digest] > 0:  # type: ignore[index]
+                skip[digest] -= 1  # type: ignore[index]
                 continue
             if ts != last_ns:
-                last_ns, run = ts, []
-            fresh.append(as_record(self.project, item, ts, run.count(digest)))
+                last_ns, run, run_items = ts, [], []
+                occurrence = 0
+            else:
+                _fill(run, run_items, ts)
+                occurrence = run.count(digest)
+            fresh.append(as_record(self.project, item, ts, occurrence))
             run.append(digest)
-        return self._next(body, fresh, last_ns, run, past_window, frozenset(broken))
+            run_items.append(item)
+        if last_ns is not None:
+            _fill(run, run_items, last_ns)
+        taken = [d for d in run if d is not None]
+        return self._next(body, fresh, last_ns, taken, past_window, frozenset(broken))
 
     def _next(
         self,
@@ -158,3 +171,15 @@ class CurrentLogPaginator:
             broken_seen=self.broken_seen | broken,
         )
         return state, fresh
+
+
+def _digest(item: dict[str, Any], ts: int) -> str:
+    return boundary_digest(ts, item.get("log"), source_of(item.get("metadata") or {}))
+
+
+def _fill(run: list[str | None], items: list[dict[str, Any] | None], ts: int) -> None:
+    """Compute the digests of `run` not computed yet (their items are at hand)."""
+    for index, digest in enumerate(run):
+        item = items[index]
+        if digest is None and item is not None:
+            run[index] = _digest(item, ts)

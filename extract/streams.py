@@ -19,7 +19,13 @@ from extract.client import UbiOpsClient
 from extract.config import LOG_LIMIT_CEILING, LOG_LIMIT_FLOOR
 from extract.errors import ApiError, BadRequest
 from extract.interleave import interleave
-from extract.logs import LogCursor, LogPaginator, plan_log_windows
+from extract.logs import (
+    CURRENT_MAX_WINDOW,
+    MAX_WINDOW,
+    LogCursor,
+    LogPaginator,
+    plan_log_windows,
+)
 from extract.logs_current import CurrentLogPaginator
 from extract.paging import Page, iter_pages
 from extract.projects import validate_project_name
@@ -42,7 +48,8 @@ async def iter_logs(
     page_size: int | None = None,
     concurrency: int = 4,
 ) -> AsyncIterator[Page[LogCursor]]:
-    """Every log dated in `[since, until)`, window by window (<= 24 h), once per window.
+    """Every log dated in `[since, until)`, window by window (<= 24 h; <= 7 days when the
+    run is known to read GET /logs), once per window.
 
     Up to `concurrency` windows are paged at the same time; pages of one window come in
     order, pages of different windows interleave. `resume` takes the last committed cursor
@@ -51,7 +58,8 @@ async def iter_logs(
     """
     project = validate_project_name(project)
     resumed = [resume] if isinstance(resume, LogCursor) else list(resume or ())
-    windows = plan_log_windows(since, until, resumed)
+    on_get = (client.traits.log_api or client.config.log_api) == "current"
+    windows = plan_log_windows(since, until, resumed, CURRENT_MAX_WINDOW if on_get else MAX_WINDOW)
     limit = page_size or client.config.log_page_size
     if not LOG_LIMIT_FLOOR <= limit <= LOG_LIMIT_CEILING:
         raise ValueError(

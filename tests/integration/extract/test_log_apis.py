@@ -113,4 +113,3 @@ async def test_a_server_dropping_the_post_between_two_syncs_loses_and_repeats_no
     second = await collect(current, project, since, until, resume=list(cursors.values()))
     assert current.traits.log_api == "current"
     assert Counter(content(r) for r in first + second) == truth(world, project, since, until)
-

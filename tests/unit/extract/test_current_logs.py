@@ -206,3 +206,23 @@ def test_a_window_begun_on_the_legacy_endpoint_continues_without_loss_or_repeat(
     )
     _, delivered = drive(CurrentLogPaginator("p", cursor), CurrentLogApi(items))
     assert Counter(r["log"] for r in delivered) == Counter(["c", "d", "x"])
+
+
+async def test_on_get_logs_windows_are_up_to_a_week_and_calls_near_the_minimum(make_client):
+    """`log_api=current`: ten days are two windows, so 12,000 lines take ceil(12000/5000)
+    pages plus a short last page per window, not one per day."""
+    import httpx
+
+    from extract import iter_logs
+
+    items = [line(n * 72 * 10**9, f"l{n}") for n in range(12_000)]  # every 72 s for 10 days
+    api = CurrentLogApi(items)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=api.page(dict(request.url.params)))
+
+    client = make_client(handler, log_api="current")
+    pages = [p async for p in iter_logs(client, "p", T0, T0 + timedelta(days=10))]
+    assert sum(len(p.records) for p in pages) == 12_000
+    assert len({p.window for p in pages}) == 2
+    assert api.calls <= 12_000 // 5000 + 2 + 2
