@@ -58,8 +58,9 @@ def main() -> None:
         api_token=SecretStr(params["token"]),
         warehouse=Path(params["warehouse"]),
         concurrency=params.get("concurrency", 4),
-        rate_per_minute=params.get("rate_per_minute", 280),
+        rate_per_minute=params.get("rate_per_minute"),
         page_size=params.get("page_size", 500),
+        api=params.get("api", "auto"),
         **({"streams": tuple(params["streams"])} if params.get("streams") else {}),
     )
     since = datetime.fromisoformat(params["since"])
