@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from extract.timeutil import as_utc
@@ -61,8 +62,12 @@ def datetime_to_ns(value: datetime) -> int:
 def format_ns(ns: int) -> str:
     """ISO 8601 with all nine fractional digits and `Z`: no precision lost on the wire."""
     seconds, fraction = divmod(ns, NS_PER_S)
-    whole = EPOCH + timedelta(seconds=seconds)
-    return whole.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction:09d}Z"
+    return f"{_second_text(seconds)}.{fraction:09d}Z"
+
+
+@lru_cache(maxsize=1024)
+def _second_text(seconds: int) -> str:
+    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_ns(text: str) -> int:
@@ -94,8 +99,25 @@ def boundary_digest(ts_ns: int, log: object, source: Mapping[str, Any]) -> str:
 
 def content_id(project: str, ts_ns: int, log: object, metadata: Any, occurrence: int) -> str:
     """The line's id: stable across runs, distinct for exact repeats at one nanosecond."""
-    text = json.dumps([project, ts_ns, metadata, log, occurrence], sort_keys=True, default=str)
+    text = "\x1f".join(
+        (project, str(ts_ns), _canonical(metadata), json.dumps(log), str(occurrence))
+    )
     return hashlib.blake2b(text.encode(), digest_size=CONTENT_ID_HEX // 2).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _canonical_items(items: tuple[tuple[str, Any], ...]) -> str:
+    return json.dumps(dict(items), sort_keys=True, default=str)
+
+
+def _canonical(metadata: Any) -> str:
+    """Metadata as sorted JSON; the lines of one source share it, so it is cached."""
+    if isinstance(metadata, dict):
+        try:
+            return _canonical_items(tuple(sorted(metadata.items())))
+        except TypeError:  # an unhashable (nested) value
+            pass
+    return json.dumps(metadata, sort_keys=True, default=str)
 
 
 def as_record(project: str, item: Mapping[str, Any], ts_ns: int, occurrence: int) -> Record:

@@ -81,10 +81,12 @@ class CurrentLogPaginator:
         boundary_ns = cursor.last_ns
         boundary_us = None if cursor.last_date is None else datetime_to_ns(cursor.last_date)
         last_ns = boundary_ns
-        # Boundary digests of the lines taken at `last_ns`, computed only when needed: a line
-        # alone at its nanosecond (the common case) needs none until it ends the page.
+        # Boundary digests of the lines taken at `last_ns`. A line alone at its nanosecond
+        # (the common case) needs none unless it ends the page: the first line of a run is
+        # digested only once a second line shares its nanosecond.
         run: list[str | None] = list(cursor.taken) if boundary_ns is not None else []
-        run_items: list[dict[str, Any] | None] = [None] * len(run)
+        counts: Counter[str] = Counter(cursor.taken) if boundary_ns is not None else Counter()
+        first_item: dict[str, Any] | None = None
         fresh: list[Record] = []
         broken: set[str] = set()
         previous, past_window = -1, False
@@ -113,20 +115,21 @@ class CurrentLogPaginator:
                 else (boundary_us is not None and ts // NS_PER_US == boundary_us // NS_PER_US)
             )
             digest = _digest(item, ts) if at_boundary or ts == last_ns else None
-            if at_boundary and skip[digest] > 0:  # type: ignore[index]
-                skip[digest] -= 1  # type: ignore[index]
+            if digest is not None and at_boundary and skip[digest] > 0:
+                skip[digest] -= 1
                 continue
             if ts != last_ns:
-                last_ns, run, run_items = ts, [], []
+                last_ns, run, counts, first_item = ts, [], Counter(), item
                 occurrence = 0
             else:
-                _fill(run, run_items, ts)
-                occurrence = run.count(digest)
+                _digest_first(run, counts, first_item, ts)
+                occurrence = counts[digest] if digest is not None else 0
             fresh.append(as_record(self.project, item, ts, occurrence))
             run.append(digest)
-            run_items.append(item)
+            if digest is not None:
+                counts[digest] += 1
         if last_ns is not None:
-            _fill(run, run_items, last_ns)
+            _digest_first(run, counts, first_item, last_ns)
         taken = [d for d in run if d is not None]
         return self._next(body, fresh, last_ns, taken, past_window, frozenset(broken))
 
@@ -177,9 +180,11 @@ def _digest(item: dict[str, Any], ts: int) -> str:
     return boundary_digest(ts, item.get("log"), source_of(item.get("metadata") or {}))
 
 
-def _fill(run: list[str | None], items: list[dict[str, Any] | None], ts: int) -> None:
-    """Compute the digests of `run` not computed yet (their items are at hand)."""
-    for index, digest in enumerate(run):
-        item = items[index]
-        if digest is None and item is not None:
-            run[index] = _digest(item, ts)
+def _digest_first(
+    run: list[str | None], counts: Counter[str], first: dict[str, Any] | None, ts: int
+) -> None:
+    """Digest the run's first line if it was left undigested (only it can be)."""
+    if run and run[0] is None and first is not None:
+        digest = _digest(first, ts)
+        run[0] = digest
+        counts[digest] += 1
