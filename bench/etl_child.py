@@ -60,8 +60,9 @@ def main() -> None:
         # plain-Parquet release of 0169d41 (run by bench/lake_bench.py) coerces it to a Path.
         warehouse=params["warehouse"],
         concurrency=params.get("concurrency", 4),
-        rate_per_minute=params.get("rate_per_minute", 280),
+        rate_per_minute=params.get("rate_per_minute"),
         page_size=params.get("page_size", 500),
+        api=params.get("api", "auto"),
         **({"streams": tuple(params["streams"])} if params.get("streams") else {}),
     )
     since = datetime.fromisoformat(params["since"])

@@ -52,10 +52,11 @@ def etl_run(
     lake: Path,
     *,
     concurrency: int,
-    rate: int,
+    rate: int | None,
     profile: str = "",
     normalize_rows: int = 0,
     page_size: int = 500,
+    api: str = "auto",
 ) -> Any:
     """One backfill of the simulator's whole range into a fresh lake, in a child process."""
     shutil.rmtree(lake, ignore_errors=True)
@@ -71,6 +72,7 @@ def etl_run(
         "profile": profile,
         "normalize_rows": normalize_rows,
         "page_size": page_size,
+        "api": api,
     }
     started = time.time()
     result = run_child("bench.etl_child", params)

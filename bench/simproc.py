@@ -86,12 +86,13 @@ def main() -> None:
     )
     backfill_days = params.pop("backfill_days", params.get("days", 10))
     log_limit_max = params.pop("log_limit_max", 500)
+    api = params.pop("api", "legacy")
     clock = SystemClock()
     # Whole seconds, so the ETL's and the baseline's range ends are exact.
     now = clock.now().replace(microsecond=0)
     spec = WorldSpec(foreign_projects=0, **params)
     world = generate_world(spec, now=now)
-    sim_app = create_app(world, clock=clock, faults=faults, log_limit_max=log_limit_max)
+    sim_app = create_app(world, clock=clock, faults=faults, log_limit_max=log_limit_max, api=api)
     app = CallRecorder(sim_app, sim_app)
     since = now - timedelta(days=backfill_days)
     counts = {p: truth(world, p, since) for p in world.project_names}

@@ -5,7 +5,7 @@ Entry points for flows::
     config = ClientConfig(host=..., token=SecretStr(...), max_concurrency=4)
     async with open_client(config) as client:      # keep-alive httpx client, process-wide pacing
         listing = await list_projects(client)      # .valid names; .invalid (name, reason) pairs
-        async for page in iter_logs(client, p, since, until, resume, page_size=500, concurrency=4):
+        async for page in iter_logs(client, p, since, until, resume, concurrency=4):
             ...                                    # resume: LogCursor or several, one per window
         async for page in iter_requests(client, p, "deployment", since, until, resume=cursor):
             ...
@@ -15,9 +15,12 @@ Entry points for flows::
     client.stats                                   # calls, retries, 429s per endpoint group
 
 `UbiOpsClient(http, config, clock=..., pacing=...)` is the injectable form for tests.
-A `Page` holds new raw records, the cursor to commit once they are durable, the window they
-belong to and whether that window is complete. Cursors are frozen dataclasses with
-`to_json()` / `from_json()`. Windows are half-open `[start, end)`. Errors: `extract.errors`.
+Logs come from `POST /logs` (legacy) or `GET /logs` (current, content ids) as
+`config.log_api` says (`auto`: the POST while the server has it); `client.traits` records
+which one the run used. A `Page` holds new raw records, the cursor to commit once they are
+durable, the window they belong to and whether that window is complete. Cursors are frozen
+dataclasses with `to_json()` / `from_json()`. Windows are half-open `[start, end)`. Errors:
+`extract.errors`.
 
 Pacing follows the server's `x-ratelimit-*` headers and 429s, one budget per endpoint group
 shared by every client of the process (`extract.pacing`); `rate_per_minute` is an explicit
@@ -43,6 +46,7 @@ from extract.errors import (
 )
 from extract.interleave import interleave
 from extract.logs import LogCursor, LogPaginator, plan_log_windows
+from extract.logs_current import CurrentLogPaginator
 from extract.pacing import Clock, Pacer, Pacing, RateSignal, SystemClock
 from extract.paging import Page, iter_pages
 from extract.projects import (
@@ -68,6 +72,7 @@ __all__ = [
     "ClientConfig",
     "ClientStats",
     "Clock",
+    "CurrentLogPaginator",
     "ExtractError",
     "GroupStats",
     "InvalidProjectName",

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from extract.client import ApiRequest
+from extract.errors import ApiError
 from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
@@ -90,7 +91,7 @@ class AuditPaginator:
         params = {"limit": self.limit, "offset": self.offset}
         return ApiRequest("GET", f"/projects/{self.project}/audit", params=params)
 
-    def on_not_found(self) -> AuditPaginator | None:
+    def recover(self, error: ApiError) -> AuditPaginator | None:
         return None
 
     def advance(self, body: list[Record]) -> tuple[AuditPaginator, list[Record]]:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from tenacity import RetryCallState, RetryError
@@ -95,11 +95,23 @@ class ClientStats:
 
 @dataclass
 class ServerTraits:
-    """What the client has learned about the server, shared by all streams of the client."""
+    """What the client has learned about the server in this run, shared by all its streams:
+    which log endpoint and requests list work (`legacy`/`current`) and the log page size
+    the server honours."""
 
-    # Log page sizes the server has been seen to honour (it returned a full page), so a
-    # shorter page at that size reliably means "window exhausted".
-    log_limits_honoured: set[int] = field(default_factory=set)
+    log_api: Literal["legacy", "current"] | None = None
+    requests_api: Literal["legacy", "current"] | None = None
+    log_limit: int | None = None
+    # The server has returned a full page at `log_limit`: a shorter page ends a window.
+    limit_trusted: bool = False
+
+    def learn(self, api: Literal["legacy", "current"], limit: int, trusted: bool) -> None:
+        """A page came back from `api` asked with `limit` (trusted: it was honoured)."""
+        self.log_api = self.log_api or api
+        if trusted and not self.limit_trusted:
+            self.log_limit, self.limit_trusted = limit, True
+        elif not self.limit_trusted and limit != self.log_limit:
+            self.log_limit = limit
 
 
 class UbiOpsClient:

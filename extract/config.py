@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -28,6 +29,13 @@ DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_MAX_RETRY_S = 300.0
+# Which log endpoint: `legacy` (POST /logs, API.md), `current` (GET /logs, API-NOTES.md) or
+# `auto` (the POST while the server has it, else the GET).
+LogApi = Literal["auto", "legacy", "current"]
+LOG_APIS: tuple[LogApi, ...] = ("auto", "legacy", "current")
+DEFAULT_LOG_API: LogApi = "auto"
+# API.md's maximum; the current service takes 5,000 on either endpoint and the client asks
+# for that, falling back to 500 where a server refuses it (400) or clamps it.
 DOCUMENTED_LOG_LIMIT_MAX = 500
 # A log page of one would only ever hold the repeated cursor log.
 LOG_LIMIT_FLOOR = 2
@@ -64,9 +72,8 @@ class ClientConfig(BaseModel):
     connect_timeout_s: float = Field(default=DEFAULT_CONNECT_TIMEOUT_S, gt=0)
     read_timeout_s: float = Field(default=DEFAULT_READ_TIMEOUT_S, gt=0)
     retry: RetryPolicy = RetryPolicy()
-    log_page_size: int = Field(
-        default=DOCUMENTED_LOG_LIMIT_MAX, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING
-    )
+    log_page_size: int = Field(default=LOG_LIMIT_CEILING, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING)
+    log_api: LogApi = DEFAULT_LOG_API
     requests_page_size: int = Field(default=DEFAULT_REQUESTS_PAGE_SIZE, ge=1, le=1000)
     audit_page_size: int = Field(default=DEFAULT_AUDIT_PAGE_SIZE, ge=1, le=1000)
     max_pages: int = Field(default=1_000_000, ge=1)

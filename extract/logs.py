@@ -17,22 +17,35 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extract.client import ApiRequest
-from extract.errors import PagingStalled
+from extract.config import DOCUMENTED_LOG_LIMIT_MAX
+from extract.errors import ApiError, BadRequest, NotFound, PagingStalled
+from extract.log_lines import boundary_digest, parse_ns, source_of
 from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import as_utc, ceil_seconds, format_api_datetime, parse_api_datetime
 
 MAX_WINDOW = timedelta(seconds=86_400)
+# GET /logs takes any [start, end): longer windows mean fewer short last pages (a 1M-log
+# month is ~205 calls of 5,000 lines instead of ~230), while still paging weeks in parallel.
+CURRENT_MAX_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class LogCursor:
-    """Progress through one window: the last log delivered (id and date), and whether done."""
+    """Progress through one window, on either log endpoint, and whether it is done.
+
+    Legacy endpoint: the last log delivered (`last_id`, `last_date`). Current endpoint: the
+    nanosecond timestamp of the last line taken (`last_ns`). Both: `taken`, the boundary
+    digests (`extract.log_lines`) of the lines taken at the last timestamp, so paging can
+    resume there on the current endpoint without a loss or a repeat.
+    """
 
     window_start: datetime
     window_end: datetime
     last_id: str | None = None
     last_date: datetime | None = None
     done: bool = False
+    last_ns: int | None = None
+    taken: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +54,8 @@ class LogCursor:
             "last_id": self.last_id,
             "last_date": format_api_datetime(self.last_date) if self.last_date else None,
             "done": self.done,
+            "last_ns": self.last_ns,
+            "taken": list(self.taken),
         }
 
     @classmethod
@@ -52,6 +67,8 @@ class LogCursor:
             last_id=data.get("last_id"),
             last_date=parse_api_datetime(last_date) if last_date else None,
             done=bool(data.get("done", False)),
+            last_ns=data.get("last_ns"),
+            taken=tuple(data.get("taken", ())),
         )
 
 
@@ -66,8 +83,8 @@ def plan_log_windows(
     Fresh windows are at most `max_window` long; finished resumed windows are left out.
     """
     since, until = as_utc(since), as_utc(until)
-    if not timedelta(0) < max_window <= MAX_WINDOW:
-        raise ValueError("a log window must be positive and at most 24 h")
+    if not timedelta(0) < max_window <= CURRENT_MAX_WINDOW:
+        raise ValueError("a log window must be positive and at most 7 days (24 h on the POST)")
     resumed = sorted(
         (c for c in resume if c.window_end > since and c.window_start < until),
         key=lambda c: c.window_start,
@@ -139,7 +156,11 @@ class LogPaginator:
         done = past_window or position is None or (not full and trusted)
         if position is not None:
             last_id, last_date = position
-            cursor = replace(cursor, last_id=last_id, last_date=last_date or cursor.last_date)
+            last_date = last_date or cursor.last_date
+            taken = _taken_at(
+                fresh, last_date, cursor.taken if last_date == cursor.last_date else ()
+            )
+            cursor = replace(cursor, last_id=last_id, last_date=last_date, taken=taken)
         next_state = replace(
             self,
             cursor=replace(cursor, done=done),
@@ -149,9 +170,12 @@ class LogPaginator:
         )
         return next_state, fresh
 
-    def on_not_found(self) -> LogPaginator | None:
-        """A 404 for the cursor log (it expired): go on from its date; any other 404 raises."""
-        if self.cursor.last_id is None or self.cursor_lost:
+    def recover(self, error: ApiError) -> LogPaginator | None:
+        """A 404 for the cursor log (it expired): go on from its date. A 400 to a limit above
+        the documented 500: ask for 500. Anything else is raised."""
+        if isinstance(error, BadRequest) and self.limit > DOCUMENTED_LOG_LIMIT_MAX:
+            return replace(self, limit=DOCUMENTED_LOG_LIMIT_MAX, limit_trusted=False)
+        if not isinstance(error, NotFound) or self.cursor.last_id is None or self.cursor_lost:
             return None
         return replace(self, cursor_lost=True)
 
@@ -187,3 +211,21 @@ class LogPaginator:
                 # A log with an id but a broken date can still carry the cursor by its id.
                 position = (log_id, latest_date)
         return fresh, position, past_window, frozenset(broken)
+
+
+def _taken_at(
+    fresh: list[Record], last_date: datetime | None, before: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Boundary digests of the lines at `last_date` (the newest are last in `fresh`)."""
+    if last_date is None:
+        return ()
+    at_last: list[str] = []
+    for record in reversed(fresh):
+        if record_date(record, "date") != last_date:
+            break
+        try:
+            ts_ns = parse_ns(record["date"])
+        except ValueError:  # a date the lenient parser read but this one cannot: stop here
+            break
+        at_last.append(boundary_digest(ts_ns, record.get("log"), source_of(record)))
+    return before + tuple(reversed(at_last))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from extract.client import ApiRequest, UbiOpsClient
-from extract.errors import NotFound, PagingStalled, UnexpectedResponse
+from extract.errors import ApiError, BadRequest, NotFound, PagingStalled, UnexpectedResponse
 from extract.timeutil import parse_api_datetime
 
 Record = dict[str, Any]
@@ -34,8 +34,8 @@ class Paginator(Protocol[CursorT_co]):
 
     def advance(self, body: list[Record]) -> tuple[Self, list[Record]]: ...
 
-    def on_not_found(self) -> Self | None:
-        """The state to go on with after a 404 for `request()`, or None to raise it."""
+    def recover(self, error: ApiError) -> Self | None:
+        """The state to go on with after a 400 or 404 for `request()`, or None to raise it."""
         ...
 
 
@@ -73,8 +73,8 @@ async def iter_pages(
         sent.add(fingerprint)
         try:
             body = await client.send(request)
-        except NotFound:
-            recovered = paginator.on_not_found()
+        except (NotFound, BadRequest) as error:
+            recovered = paginator.recover(error)
             if recovered is None:
                 raise
             paginator, request = recovered, recovered.request()

@@ -16,17 +16,22 @@ from datetime import datetime
 from typing import Any, Literal
 
 from extract.client import ApiRequest
+from extract.errors import ApiError
 from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
 ObjectType = Literal["deployment", "pipeline"]
 OBJECT_TYPES: tuple[ObjectType, ...] = ("deployment", "pipeline")
+# What the current list pages one after the other (`extract.request_list_current`).
+FINISHED_STATUSES = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
 class RequestCursor:
-    """Progress through one window of one object type: the newest `time_created` delivered
-    (the keyset boundary) and the ids delivered at exactly that instant."""
+    """Progress through one window of one object type: the `time_created` keyset boundary
+    (newest delivered with `sort=asc`; oldest delivered on the current list) and the ids
+    delivered at exactly that instant. `status`: the finished status the current list is
+    paging (None on the legacy list)."""
 
     object_type: ObjectType
     window_start: datetime
@@ -34,6 +39,7 @@ class RequestCursor:
     boundary: datetime | None = None
     boundary_ids: tuple[str, ...] = ()
     done: bool = False
+    status: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +49,7 @@ class RequestCursor:
             "boundary": format_api_datetime(self.boundary) if self.boundary else None,
             "boundary_ids": list(self.boundary_ids),
             "done": self.done,
+            "status": self.status,
         }
 
     @classmethod
@@ -58,6 +65,7 @@ class RequestCursor:
             boundary=parse_api_datetime(boundary) if boundary else None,
             boundary_ids=tuple(data.get("boundary_ids", ())),
             done=bool(data.get("done", False)),
+            status=data.get("status"),
         )
 
 
@@ -103,7 +111,7 @@ class RequestPaginator:
         page = self.last_page_size or self.limit
         return ties - page // 4 if 2 * ties >= page else 0
 
-    def on_not_found(self) -> RequestPaginator | None:
+    def recover(self, error: ApiError) -> RequestPaginator | None:
         return None
 
     def advance(self, body: list[Record]) -> tuple[RequestPaginator, list[Record]]:

@@ -78,6 +78,16 @@ RateOpt = Annotated[
     ),
 ]
 
+ApiOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api",
+        envvar="UBIOPS_ETL_API",
+        help="Log endpoint: auto (POST /logs while the server has it, else GET /logs; the "
+        "default), legacy (POST /logs, API v2.1) or current (GET /logs).",
+    ),
+]
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -93,6 +103,7 @@ def _run_range(
     concurrency: int | None,
     rate_per_minute: int | None,
     prefect: bool,
+    api: str | None,
 ) -> None:
     """sync and backfill: the same flags become Settings, then the run over [since, until)."""
 
@@ -104,6 +115,7 @@ def _run_range(
             concurrency=concurrency,
             rate_per_minute=rate_per_minute,
             prefect=prefect or None,
+            api=api,
         )
         return run(settings, since=since, until=until, now=_now())
 
@@ -142,11 +154,12 @@ def sync(
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
     prefect: PrefectOpt = False,
+    api: ApiOpt = None,
 ) -> None:
     """Incremental sync of all streams of all visible (or the named) projects."""
     from flows.runs import run_sync
 
-    tuning = (concurrency, rate_per_minute, prefect)
+    tuning = (concurrency, rate_per_minute, prefect, api)
     _run_range(run_sync, since, until, warehouse, project, stream, *tuning)
 
 
@@ -164,11 +177,12 @@ def backfill(
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
     prefect: PrefectOpt = False,
+    api: ApiOpt = None,
 ) -> None:
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
     from flows.runs import run_backfill
 
-    tuning = (concurrency, rate_per_minute, prefect)
+    tuning = (concurrency, rate_per_minute, prefect, api)
     _run_range(run_backfill, since, until, warehouse, project, stream, *tuning)
 
 

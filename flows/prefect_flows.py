@@ -120,6 +120,7 @@ async def sync_flow(
     warehouse: str | None = None,
     concurrency: int | None = None,
     rate_per_minute: int | None = None,
+    api: str | None = None,
 ) -> dict[str, Any]:
     """Incremental sync of all streams of all visible (or the named) projects.
 
@@ -131,6 +132,7 @@ async def sync_flow(
         warehouse=warehouse,
         concurrency=concurrency,
         rate_per_minute=rate_per_minute,
+        api=api,
     )
     return await _run("sync", settings, since, until)
 
@@ -144,6 +146,7 @@ async def backfill_flow(
     warehouse: str | None = None,
     concurrency: int | None = None,
     rate_per_minute: int | None = None,
+    api: str | None = None,
 ) -> dict[str, Any]:
     """Load a date range; windows in parallel; finished windows are never fetched again."""
     settings = Settings.from_overrides(
@@ -152,6 +155,7 @@ async def backfill_flow(
         warehouse=warehouse,
         concurrency=concurrency,
         rate_per_minute=rate_per_minute,
+        api=api,
     )
     return await _run("backfill", settings, since, until)
 

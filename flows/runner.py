@@ -75,6 +75,7 @@ def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfi
         max_concurrency=settings.concurrency,
         read_timeout_s=settings.timeout_seconds,
         log_page_size=settings.page_size,
+        log_api=settings.api,
         retry=RetryPolicy(
             max_attempts=settings.max_attempts,
             max_total_s=settings.max_retry_seconds,
@@ -317,5 +318,6 @@ async def _record(summary: RunSummary, ctx: streams.RunContext, clock: Clock) ->
     summary.api_calls = stats.calls
     summary.retries = stats.retries
     summary.throttled = sum(group.throttled for group in stats.groups.values())
+    summary.log_api = ctx.client.traits.log_api
     summary.finished_at = clock()
     await asyncio.to_thread(ctx.lake.ledger.append, summary.to_ledger(), summary.run_id)

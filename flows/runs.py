@@ -86,6 +86,9 @@ def report_run(ledger: dict[str, Any]) -> int:
         f"(see _rejects), {ledger['api_calls']} API calls, {ledger['retries']} retries, "
         f"{ledger['duration_s']:.1f}s"
     )
+    if ledger.get("log_api"):
+        endpoint = {"legacy": "POST /logs (legacy)", "current": "GET /logs (current)"}
+        console.out.print(f"logs read through {endpoint[ledger['log_api']]}")
     failed = [s for s in ledger["streams"] if not s["ok"]]
     for s in failed:
         console.err.print(f"{s['stream']} of {s['project']} failed: {s['error']}", markup=False)
@@ -136,7 +139,11 @@ def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -
 
 
 def _tuning(settings: Settings) -> dict[str, Any]:
-    return {"concurrency": settings.concurrency, "rate_per_minute": settings.rate_per_minute}
+    return {
+        "concurrency": settings.concurrency,
+        "rate_per_minute": settings.rate_per_minute,
+        "api": settings.api,
+    }
 
 
 def run_compact(settings: Settings) -> int:

@@ -19,13 +19,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from extract.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_HOST,
+    DEFAULT_LOG_API,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRY_S,
     DEFAULT_RATE_PER_MINUTE,
     DEFAULT_READ_TIMEOUT_S,
-    DOCUMENTED_LOG_LIMIT_MAX,
     LOG_LIMIT_CEILING,
     LOG_LIMIT_FLOOR,
+    LogApi,
 )
 from flows.errors import EXIT_USAGE, UserError
 from flows.timeparse import parse_age
@@ -66,7 +67,9 @@ class Settings(BaseSettings):
     rate_per_minute: int | None = Field(DEFAULT_RATE_PER_MINUTE, ge=1, le=100_000)
     """An explicit cap per endpoint group; None: follow the server's rate-limit headers."""
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=64)
-    page_size: int = Field(DOCUMENTED_LOG_LIMIT_MAX, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING)
+    page_size: int = Field(LOG_LIMIT_CEILING, ge=LOG_LIMIT_FLOOR, le=LOG_LIMIT_CEILING)
+    api: LogApi = DEFAULT_LOG_API
+    """Log endpoint: auto (POST /logs while the server has it, else GET /logs), legacy, current."""
     batch_rows: int = Field(50_000, ge=100, le=10_000_000)
     """Rows buffered per table before a write and a cursor commit: memory and the work a
     killed run repeats both follow it."""
@@ -83,6 +86,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"UBIOPS_API_HOST must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("warehouse", mode="before")
+    @classmethod
+    def _warehouse_path_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, os.PathLike) else value
 
     @field_validator("warehouse")
     @classmethod

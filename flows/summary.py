@@ -48,6 +48,8 @@ class RunSummary:
     api_calls: int = 0
     retries: int = 0
     throttled: int = 0
+    log_api: str | None = None
+    """The log endpoint the run used: legacy (POST /logs), current (GET /logs) or None."""
     error: str | None = None
     engine: str = "direct"
     """"direct" (the CLI ran the run core itself) or "prefect" (a Prefect flow run)."""
@@ -99,6 +101,7 @@ class RunSummary:
             "api_calls": self.api_calls,
             "retries": self.retries,
             "throttled": self.throttled,
+            "log_api": self.log_api,
             "error": self.error,
             "skipped_projects": self.skipped_projects,
             "streams": [

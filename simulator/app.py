@@ -1,10 +1,12 @@
-"""The ASGI app: the 21 operations of API.md under /v2.1, JSON errors, faults around it all."""
+"""The ASGI app: the 21 operations of API.md under /v2.1 (or the current API's variant of
+the logs and requests lists), JSON errors, faults around it all."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from simulator import routes_current as current
 from simulator import routes_members as members
 from simulator import routes_projects as projects
 from simulator import routes_streams as streams
@@ -77,13 +80,34 @@ OPERATIONS: tuple[tuple[str, str, str, Handler], ...] = (
 )
 
 
+ApiMode = Literal["legacy", "current"]
+API_MODES: tuple[ApiMode, ...] = ("legacy", "current")
+
+
+def operations(api: ApiMode) -> tuple[tuple[str, str, str, Handler], ...]:
+    """The routes of one API mode: `current` serves GET /logs (POST /logs answers 404) and
+    the requests list of client 4.6+; `legacy` is API.md as documented."""
+    if api == "legacy":
+        return OPERATIONS
+    routes: list[tuple[str, str, str, Handler]] = []
+    for path, method, op, handler in OPERATIONS:
+        if op == "projects_log_list":
+            routes.append((path, method, op, current.logs_gone))
+            routes.append((path, "GET", "logs_list", current.logs_list))
+        elif op == "project_requests_list":
+            routes.append((path, method, op, current.requests_list))
+        else:
+            routes.append((path, method, op, handler))
+    return tuple(routes)
+
+
 def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(
         "^" + re.escape(PREFIX) + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "/?$"
     )
 
 
-_CLASSIFY = [(_pattern(path), method, op) for path, method, op, _ in OPERATIONS]
+_CLASSIFY = [(_pattern(path), method, op) for path, method, op, _ in operations("current")]
 
 
 def classify(method: str, path: str) -> tuple[str, str]:
@@ -127,16 +151,21 @@ def create_app(
     log_limit_max: int = 500,
     live: bool = False,
     sleep: Sleep = asyncio.sleep,
+    api: ApiMode = "legacy",
 ) -> Starlette:
     """The simulator as a Starlette app; `app.state.stats` counts calls, statuses and faults.
 
-    `sleep` is what added latency awaits; tests pass a recorder instead of waiting.
+    `sleep` is what added latency awaits; tests pass a recorder instead of waiting. `api`
+    picks the API served (`operations`).
     """
     if log_limit_max < 1:
         raise ValueError("log_limit_max must be at least 1")
+    if api not in API_MODES:
+        raise ValueError(f"api must be one of {', '.join(API_MODES)}, got {api!r}")
     context = SimContext(world, clock or SystemClock(), faults or Faults(), log_limit_max, live)
     routes = [
-        Route(path, handler, methods=[method], name=op) for path, method, op, handler in OPERATIONS
+        Route(path, handler, methods=[method], name=op)
+        for path, method, op, handler in operations(api)
     ]
     app = SimulatorApp(
         routes=[Mount(PREFIX, routes=routes)],

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 from starlette.applications import Starlette
 
-from simulator.app import PREFIX, create_app
+from simulator.app import API_MODES, PREFIX, ApiMode, create_app
 from simulator.clock import SystemClock
 from simulator.faults import Faults
 from simulator.generate import WorldSpec, generate_world
@@ -31,6 +31,7 @@ def run_server(
     logs_per_day: float = 2_000.0,
     requests_per_day: float = 200.0,
     log_limit_max: int = 500,
+    api: ApiMode = "legacy",
     echo: Callable[[str], None] = print,
 ) -> None:
     """Generate a world relative to the real clock and serve it until interrupted."""
@@ -44,13 +45,15 @@ def run_server(
         token=token,
     )
     world = generate_world(spec, now=clock.now())
-    app = create_app(world, clock=clock, faults=faults, log_limit_max=log_limit_max, live=live)
+    app = create_app(
+        world, clock=clock, faults=faults, log_limit_max=log_limit_max, live=live, api=api
+    )
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
     if not ipaddress.ip_address(sock.getsockname()[0]).is_loopback:
         echo(f"warning: listening on {host}, not loopback: anyone who can reach it gets in")
-    echo(f"UbiOps API simulator: projects {', '.join(world.project_names)}")
+    echo(f"UbiOps API simulator ({api} API): projects {', '.join(world.project_names)}")
     echo(f"UBIOPS_API_HOST=http://{url_host}:{bound_port}{PREFIX}")
     # The simulator's token is not a secret: it only opens this local stand-in.
     echo(f"UBIOPS_API_TOKEN='Token {world.token}'")
@@ -156,8 +159,18 @@ def simulator(
             envvar="UBIOPS_SIM_LOG_LIMIT_MAX", min=1, help="Maximum `limit` of the logs call."
         ),
     ] = 500,
+    api: Annotated[
+        str,
+        typer.Option(
+            envvar="UBIOPS_SIM_API",
+            help="API served: legacy (API.md v2.1: POST /logs) or current (GET /logs, requests "
+            "list of client 4.6+; POST /logs answers 404).",
+        ),
+    ] = "legacy",
 ) -> None:
     """Serve a generated UbiOps v2.1 API and print the two lines to point a client at it."""
+    if api not in API_MODES:
+        raise typer.BadParameter(f"--api must be one of {', '.join(API_MODES)}")
     try:
         faults = Faults(
             p_429=p_429,
@@ -185,5 +198,6 @@ def simulator(
         logs_per_day=logs_per_day,
         requests_per_day=requests_per_day,
         log_limit_max=log_limit_max,
+        api=api,
         echo=typer.echo,
     )

@@ -198,6 +198,64 @@ class LogStore:
             f'"system":{system},"level":"{level}"}}'
         )
 
+    # -- the current API (GET /logs): a time range, nanosecond timestamps, metadata apart --
+
+    def between(
+        self,
+        start_ns: int,
+        end_ns: int,
+        as_of_ns: int,
+        limit: int,
+        keep: Callable[[int], bool] | None,
+    ) -> list[int]:
+        """`start <= date < end` oldest first when start < end; `end < date <= start`
+        newest first when start > end."""
+        visible = self.visible_count(as_of_ns)
+        order = self._order_ts
+        if start_ns <= end_ns:
+            low = bisect.bisect_left(order, start_ns)
+            high = min(bisect.bisect_left(order, end_ns), visible)
+            positions: Sequence[int] = range(low, max(low, high))
+        else:
+            high = min(bisect.bisect_right(order, start_ns), visible)
+            positions = range(high - 1, bisect.bisect_right(order, end_ns) - 1, -1)
+        return self._collect(positions, Window(start_ns, None, 0, limit), keep)
+
+    def current_metadata(self, seq: int) -> dict[str, Any]:
+        """The `metadata` object of the current API: the source, the flags, and for
+        deployment logs the instance and process that wrote them."""
+        src, flags = self._src[seq], self._flags[seq]
+        meta = dict(self.sources[src])
+        if "deployment_name" in meta:
+            meta["instance_id"] = f"{self.code:06x}-{src:06x}"
+            meta["process_id"] = seq % 4 + 1
+        meta["system"] = bool(flags & SYSTEM)
+        meta["level"] = "error" if flags & ERROR else "info"
+        return meta
+
+    def current_matcher(
+        self, keeps: Callable[[dict[str, Any], Callable[[], str]], bool]
+    ) -> Callable[[int], bool]:
+        """A per-sequence predicate over (metadata, lazily rendered text)."""
+
+        def keep(seq: int) -> bool:
+            meta = self.sources[self._src[seq]]
+            return keeps(
+                self.current_metadata(seq), lambda: render_text(self._tmpl[seq], seq, meta)
+            )
+
+        return keep
+
+    def render_current(self, seq: int) -> dict[str, Any]:
+        """One item of `GET /logs`: nanosecond `timestamp`, `timestamp_str`, `log`, `metadata`."""
+        ts = self._ts[seq]
+        return {
+            "timestamp": ts,
+            "timestamp_str": format_log_date(ts, 3),
+            "log": render_text(self._tmpl[seq], seq, self.sources[self._src[seq]]),
+            "metadata": self.current_metadata(seq),
+        }
+
     def visible_seqs(self, as_of_ns: int) -> list[int]:
         return list(self._order_seq[: self.visible_count(as_of_ns)])
 

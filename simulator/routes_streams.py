@@ -188,14 +188,14 @@ async def project_requests_list(request: Request) -> Response:
     if start is not None and end is not None and end < start:
         raise ApiError(400, "`end_date` must not be before `start_date`")
     descending = query_choice(params, "sort", ("asc", "desc"), "desc") == "desc"
-    limit = _clamped(ctx, query_int(params, "limit", 50, 1))
+    limit = clamped_limit(ctx, query_int(params, "limit", 50, 1))
     offset = query_int(params, "offset", 0, 0)
     with ctx.world.lock:
         project = ctx.project(request, org)
         if ctx.faults.mutate_during_paging:
             ctx.stats.count_fault("mutate")
             ctx.world.mutate(project, ctx.rng)
-        rows = _in_window(ctx.world.visible_requests(project, object_type), start, end)
+        rows = in_window(ctx.world.visible_requests(project, object_type), start, end)
         as_of = ctx.world.as_of_ms
         if keep is not None:
             rows = [r for r in rows if keep(r, r.status_at(as_of))]
@@ -205,7 +205,7 @@ async def project_requests_list(request: Request) -> Response:
     return json_response(corrupt_records(page, "request", ctx.faults, ctx.stats))
 
 
-def _in_window(rows: list[SimRequest], start: int | None, end: int | None) -> list[SimRequest]:
+def in_window(rows: list[SimRequest], start: int | None, end: int | None) -> list[SimRequest]:
     key = _created_ms
     lo = 0 if start is None else bisect.bisect_left(rows, -(-start // NS_PER_MS), key=key)
     hi = len(rows) if end is None else bisect.bisect_right(rows, end // NS_PER_MS, key=key)
@@ -216,7 +216,7 @@ def _created_ms(request: SimRequest) -> int:
     return request.created_ms
 
 
-def _clamped(ctx: SimContext, limit: int) -> int:
+def clamped_limit(ctx: SimContext, limit: int) -> int:
     clamp = ctx.faults.clamp_limit
     if clamp is not None and limit > clamp:
         ctx.stats.count_fault("clamp")
@@ -229,7 +229,7 @@ async def project_audit_events_list(request: Request) -> Response:
     org = ctx.authorize(request)
     params = request.query_params
     action = query_choice(params, "action", AUDIT_ACTIONS)
-    limit = _clamped(ctx, query_int(params, "limit", 50, 1))
+    limit = clamped_limit(ctx, query_int(params, "limit", 50, 1))
     offset = query_int(params, "offset", 0, 0)
     with ctx.world.lock:
         project = ctx.project(request, org)

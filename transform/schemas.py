@@ -104,15 +104,21 @@ _EXTRACTED = _c(
 LOGS = TableSchema(
     name="logs",
     description="Log lines of deployments, pipelines, builds and requests "
-    "(POST /projects/{p}/logs).",
+    "(POST /projects/{p}/logs, or GET /projects/{p}/logs on the current API).",
     key=("id",),
     merge="dedupe",
     day_from="date",
     columns=(
         _PROJECT,
         _DAY,
-        _c("id", pl.String(), "Log id: 24 hex characters, sorts by creation.", nullable=False),
-        _c("date", UTC_TS, "When the log line was created.", nullable=False),
+        _c(
+            "id",
+            pl.String(),
+            "Legacy API: the log id, 24 hex characters, sorts by creation. Current API: a "
+            "32-hex content id of project, nanosecond timestamp, metadata, text and repeat count.",
+            nullable=False,
+        ),
+        _c("date", UTC_TS, "When the log line was created (to the microsecond).", nullable=False),
         _c("log", pl.String(), "The log line, byte-exact.", nullable=False),
         _c("level", pl.Enum(LOG_LEVELS), "info or error."),
         _c("system", pl.Boolean(), "True when UbiOps wrote it, false for user code."),
@@ -126,6 +132,10 @@ LOGS = TableSchema(
         _c("pipeline_version", pl.String(), "Pipeline version."),
         _c("pipeline_object_name", pl.String(), "Pipeline object."),
         _c("pipeline_request_id", pl.String(), "Pipeline request the log is related to."),
+        _c("instance_id", pl.String(), "Instance that wrote the line (current API only)."),
+        _c("process_id", pl.Int64(), "Process that wrote the line (current API only)."),
+        _c("environment_tag", pl.String(), "Environment tag (current API only)."),
+        _c("webhook_name", pl.String(), "Webhook the log is related to."),
         _EXTRA,
         _EXTRACTED,
     ),

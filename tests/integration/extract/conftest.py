@@ -68,12 +68,15 @@ def world() -> World:
 
 @pytest.fixture
 async def sim_client(world: World) -> AsyncIterator[Callable[..., Any]]:
-    """Build (client, app, clock) against the in-process simulator with the given faults."""
+    """Build (client, app, clock) against the in-process simulator with the given faults and
+    API mode (`api`); other keyword arguments go to ClientConfig."""
     opened: list[httpx.AsyncClient] = []
 
-    def build(faults: Faults = ALL_FAULTS, token: str | None = None, **config: Any) -> Any:
+    def build(
+        faults: Faults = ALL_FAULTS, token: str | None = None, api: str = "legacy", **config: Any
+    ) -> Any:
         manual = ManualClock(NOW)
-        app = create_app(world, clock=manual, faults=faults, sleep=no_latency)
+        app = create_app(world, clock=manual, faults=faults, sleep=no_latency, api=api)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
         opened.append(http)
         values: dict[str, Any] = {

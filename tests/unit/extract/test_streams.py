@@ -213,12 +213,17 @@ async def test_expired_cursor_log_404_continues_from_its_date(make_client, log_a
     assert {r["id"] for p in pages for r in p.records} == {i for _, i in api.logs}
 
 
-async def test_unknown_project_404_is_raised(make_client):
-    """A 404 on a window's first page (unknown project) is raised, not retried."""
-    client = make_client(lambda request: httpx.Response(404, json={"error": "no project"}))
+@pytest.mark.parametrize(("log_api", "calls"), [("legacy", 1), ("current", 1), ("auto", 2)])
+async def test_unknown_project_404_is_raised(make_client, log_api, calls):
+    """A 404 on a window's first page (unknown project) is raised, not retried; auto asks
+    the GET once before it believes the 404."""
+    client = make_client(
+        lambda request: httpx.Response(404, json={"error": "no project"}), log_api=log_api
+    )
     with pytest.raises(NotFound):
         await collect(iter_logs(client, "p", T0, T0 + DAY))
-    assert client.stats.calls == 1
+    assert client.stats.calls == calls
+    assert client.traits.log_api is None
 
 
 async def test_short_pages_are_trusted_once_the_server_honoured_the_limit(make_client, log_api):

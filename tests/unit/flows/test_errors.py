@@ -11,7 +11,7 @@ from extract.config import (
     DEFAULT_HOST,
     DEFAULT_RATE_PER_MINUTE,
     DEFAULT_READ_TIMEOUT_S,
-    DOCUMENTED_LOG_LIMIT_MAX,
+    LOG_LIMIT_CEILING,
     ClientConfig,
 )
 from flows.errors import (
@@ -72,7 +72,8 @@ def test_settings_take_the_client_defaults_so_the_two_cannot_disagree():
     assert settings.rate_per_minute == config.rate_per_minute == bare.rate_per_minute
     assert config.rate_per_minute == DEFAULT_RATE_PER_MINUTE
     assert config.read_timeout_s == bare.read_timeout_s == DEFAULT_READ_TIMEOUT_S
-    assert config.log_page_size == bare.log_page_size == DOCUMENTED_LOG_LIMIT_MAX
+    assert config.log_page_size == bare.log_page_size == LOG_LIMIT_CEILING
+    assert config.log_api == bare.log_api == settings.api == "auto"
     assert config.max_concurrency == bare.max_concurrency
 
 

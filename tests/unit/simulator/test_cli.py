@@ -98,6 +98,7 @@ def test_fault_flags_become_the_apps_fault_plan(served: list[dict[str, Any]]) ->
         ["--log-limit-max", "0"],
         ["--rate-limit-per-min", "0"],
         ["--port", "70000"],
+        ["--api", "v3"],
     ],
 )
 def test_invalid_values_are_usage_errors(served: list[dict[str, Any]], flags: list[str]) -> None:
@@ -114,3 +115,17 @@ def test_non_loopback_host_is_warned_about(served: list[dict[str, Any]]) -> None
     assert wide.exit_code == 0, wide.output
     assert "warning" in wide.output
     assert "warning" not in narrow.output
+
+
+@pytest.mark.parametrize("api", ["legacy", "current"])
+def test_api_flag_picks_the_api_served(served: list[dict[str, Any]], api: str) -> None:
+    """`--api current` serves GET /logs and the 4.6+ requests list; legacy serves API.md."""
+    result = CliRunner().invoke(
+        cli.app, ["--port", "0", "--days", "1", "--logs-per-day", "10", "--api", api]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"({api} API)" in result.output
+    routes = {
+        (route.name, *sorted(route.methods or ())) for route in served[0]["app"].routes[0].routes
+    }
+    assert (("logs_list", "GET", "HEAD") in routes) == (api == "current")

@@ -107,10 +107,10 @@ def test_numeric_looking_text_is_not_mistaken_for_a_number(run, log, log_row, ro
 
 def test_unknown_fields_are_kept_in_extra(run, log, log_row, rows):
     """Fields the schema does not declare are kept as a JSON object, null when none."""
-    page = [log(0, webhook_name="hook", attempt=2), log(1), log(2, meta={"a": [1, None]})]
+    page = [log(0, trace_id="hook", attempt=2), log(1), log(2, meta={"a": [1, None]})]
     result = run("logs", page)
     expected = [
-        log_row(0, _extra='{"attempt":2,"webhook_name":"hook"}'),
+        log_row(0, _extra='{"attempt":2,"trace_id":"hook"}'),
         log_row(1),
         log_row(2, _extra='{"meta":{"a":[1,null]}}'),
     ]

@@ -59,7 +59,7 @@ def valid_logs(draw: st.DrawFn) -> dict[str, object]:
     if draw(st.booleans()):
         record["deployment_name"] = draw(any_text)
     if draw(st.booleans()):
-        record[draw(st.sampled_from(["webhook_name", "new_field"]))] = draw(json_values)
+        record[draw(st.sampled_from(["trace_id", "new_field"]))] = draw(json_values)
     return record
 
 
