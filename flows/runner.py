@@ -223,8 +223,21 @@ async def execute(
             raise
         finally:
             await _record(summary, ctx, tick)
-    await asyncio.to_thread(build_bi_database, lake.location, settings.bi_file)
+    await _rebuild_bi_file(lake, settings, logger)
     return summary
+
+
+async def _rebuild_bi_file(
+    lake: Lake, settings: Settings, logger: logging.Logger | logging.LoggerAdapter[Any]
+) -> None:
+    """Rewrite the BI file; its failure costs a warning, not the run (the lake is complete
+    and the next run writes the file again)."""
+    import duckdb
+
+    try:
+        await asyncio.to_thread(build_bi_database, lake.location, settings.bi_file)
+    except (duckdb.Error, WarehouseError, OSError) as exc:
+        logger.warning("the BI file was not rewritten (the next run retries): %s", exc)
 
 
 async def _sync_all(

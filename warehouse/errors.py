@@ -23,6 +23,11 @@ class SchemaMismatch(WarehouseError, ValueError):
     """A frame handed to the writer does not have the table's declared schema."""
 
 
+class StorageError(WarehouseError):
+    """The lake's store refused or failed an operation (permissions, a full disk, a file
+    too large, a store that is down, a commit that kept conflicting)."""
+
+
 class LeaseBusy(WarehouseError):
     """Another live run holds the lease `name`; `holder` says who (run, host, pid, until)."""
 

@@ -14,10 +14,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import obstore
-from obstore.exceptions import AlreadyExistsError, NotFoundError
+from obstore.exceptions import AlreadyExistsError, BaseError, NotFoundError
 from obstore.store import LocalStore, from_url
 
-from warehouse.errors import UnsafePath
+from warehouse.errors import StorageError, UnsafePath
 from warehouse.location import LakeLocation
 
 
@@ -63,10 +63,15 @@ class ObjectStore:
             return bytes(obstore.get(self._store, check_key(key)).bytes())
         except (NotFoundError, FileNotFoundError):
             return None
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"reading {self.location.join(key)} failed: {exc}") from exc
 
     def put(self, key: str, data: bytes) -> None:
         """Store `data` under `key`, replacing what was there, atomically."""
-        obstore.put(self._store, check_key(key), data)
+        try:
+            obstore.put(self._store, check_key(key), data)
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"writing {self.location.join(key)} failed: {exc}") from exc
 
     def create(self, key: str, data: bytes) -> bool:
         """Store `data` only if `key` holds nothing; False when another caller was first."""
@@ -74,6 +79,8 @@ class ObjectStore:
             obstore.put(self._store, check_key(key), data, mode="create")
         except (AlreadyExistsError, FileExistsError):
             return False
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"creating {self.location.join(key)} failed: {exc}") from exc
         return True
 
     def list(self, prefix: str) -> list[ObjectInfo]:
@@ -81,11 +88,15 @@ class ObjectStore:
         sorted by key."""
         found: list[ObjectInfo] = []
         folder = check_key(prefix.rstrip("/")) + "/" if prefix else None
-        for batch in obstore.list(self._store, prefix=folder):
-            found.extend(
-                ObjectInfo(str(meta["path"]), int(meta["size"]), meta["last_modified"])
-                for meta in batch
-            )
+        try:
+            for batch in obstore.list(self._store, prefix=folder):
+                found.extend(
+                    ObjectInfo(str(meta["path"]), int(meta["size"]), meta["last_modified"])
+                    for meta in batch
+                )
+        except (BaseError, OSError) as exc:
+            where = self.location.join(folder or "")
+            raise StorageError(f"listing {where} failed: {exc}") from exc
         return sorted(found, key=lambda info: info.key)
 
     def delete(self, key: str) -> None:
@@ -94,3 +105,5 @@ class ObjectStore:
             obstore.delete(self._store, check_key(key))
         except (NotFoundError, FileNotFoundError):
             return
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"deleting {self.location.join(key)} failed: {exc}") from exc

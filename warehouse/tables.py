@@ -10,10 +10,11 @@ commits with a conditional put, so two commits never both land as the same versi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import unquote
 
 import polars as pl
@@ -28,7 +29,7 @@ from tenacity import (
 )
 
 from transform.schemas import REJECTS_SCHEMA, TableSchema
-from warehouse.errors import SchemaMismatch
+from warehouse.errors import SchemaMismatch, StorageError
 from warehouse.layout import partition_prefix, rejects_key, validate_project
 from warehouse.location import LakeLocation
 from warehouse.merge import (
@@ -42,6 +43,7 @@ from warehouse.merge import (
 from warehouse.objects import ObjectStore
 
 T = TypeVar("T")
+P = ParamSpec("P")
 WRITER = WriterProperties(compression="ZSTD", max_row_group_size=128 * 1024)
 COMMIT_ATTEMPTS = 10
 DEFAULT_TARGET_MB = 128.0
@@ -109,6 +111,25 @@ def arrow_schema(schema: pl.Schema) -> pa.Schema:
     return to_arrow(pl.DataFrame(schema=schema)).schema
 
 
+def _stored(method: Callable[P, T]) -> Callable[P, T]:
+    """Failures of delta-rs or the store become StorageError, which callers report in one
+    line: a DeltaError (a commit that kept conflicting included), an OSError, or a panic of a
+    delta-rs worker (pyo3's PanicException, a BaseException, e.g. on a disk-full write)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except (DeltaError, OSError) as exc:
+            raise StorageError(f"the lake's store failed: {exc}") from exc
+        except BaseException as exc:
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise StorageError(f"the lake's store failed: {exc}") from exc
+
+    return wrapper
+
+
 def _retrying(attempts: int = COMMIT_ATTEMPTS) -> Retrying:
     return Retrying(
         retry=retry_if_exception_type(CommitFailedError),
@@ -133,6 +154,7 @@ class DeltaTables:
     def uri(self, folder: str) -> str:
         return self.location.join(folder)
 
+    @_stored
     def load(self, folder: str) -> DeltaTable | None:
         """The table in `folder`, or None if nothing was ever committed there."""
         try:
@@ -140,6 +162,7 @@ class DeltaTables:
         except TableNotFoundError:
             return None
 
+    @_stored
     def ensure(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
         """The table in `folder`, created empty with `schema` if absent (race-safe)."""
         if folder in self._ensured and (table := self.load(folder)) is not None:
@@ -168,6 +191,7 @@ class DeltaTables:
                 return operation()
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @_stored
     def write(
         self, schema: TableSchema, frame: pl.DataFrame, replace_projects: Iterable[str] = ()
     ) -> WriteResult:
@@ -238,6 +262,7 @@ class DeltaTables:
             commit_properties=CommitProperties(custom_metadata=APP),
         )
 
+    @_stored
     def append_rejects(self, table: str, frame: pl.DataFrame) -> int:
         """Append refused records of `table` (REJECTS_SCHEMA) as one commit; returns rows."""
         if frame.schema != REJECTS_SCHEMA:
@@ -267,6 +292,7 @@ class DeltaTables:
         current = self.current(folder)
         return None if current is None else current.files
 
+    @_stored
     def current(self, folder: str) -> TableVersion | None:
         """The table's current version: its data files and its columns; None if no table."""
         table = self.load(folder)
@@ -281,6 +307,7 @@ class DeltaTables:
             return None
         return pl.DataFrame(pa.table(table.get_add_actions(flatten=True)))
 
+    @_stored
     def projects(self, folder: str) -> list[str]:
         """Projects that have files in the table's current version."""
         actions = self._actions(folder)
@@ -288,6 +315,7 @@ class DeltaTables:
             return []
         return sorted(actions.get_column("partition.project").unique().to_list())
 
+    @_stored
     def compact(self, folder: str, project: str, target_file_mb: float) -> tuple[int, int]:
         """Bin-pack one project's small files into files near the target size, as one
         commit per partition batch; (files removed, files added)."""
@@ -304,6 +332,7 @@ class DeltaTables:
         )
         return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
+    @_stored
     def sweep(self, folder: str, project: str, removed_before: datetime | None) -> int:
         """Delete one project's files that the current version does not use (and, if
         `removed_before` is given, that were last written before it): files earlier commits

@@ -3,13 +3,16 @@ grow without rewriting old files, and each batch is one version of the table."""
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import polars as pl
+import pytest
 from deltalake import write_deltalake
 from lake_examples import data_files
 
 from transform.schemas import LOGS
-from warehouse import Lake, run_sql
+from warehouse import Lake, LakeLocation, run_sql
+from warehouse.errors import StorageError
 from warehouse.tables import to_arrow
 
 
@@ -79,3 +82,14 @@ def test_each_batch_is_one_version(root, frame):
     assert second is not None
     assert second.version() == first.version() + 1
     assert run_sql(root, "SELECT count(*) FROM logs").rows == [(90,)]
+
+
+def test_a_store_failure_is_a_storage_error_that_names_the_object(tmp_path):
+    """A refused write (here: a file where a folder must be) becomes StorageError with the
+    object's location, which the CLI reports in one line; no raw store exception escapes."""
+    root = LakeLocation.parse(tmp_path / "lake")
+    lake = Lake.open(root)
+    Path(root.uri, "_state", "streams").mkdir(parents=True, exist_ok=True)
+    Path(root.uri, "_state", "streams", "alpha").write_text("not a folder")
+    with pytest.raises(StorageError, match="alpha"):
+        lake.state.commit("alpha", "logs", {"cursor": 1})
