@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from lakeroot import LakeRoot
 from reliability_harness import (
+    CHECKS,
     TRACEBACK,
     FigureBook,
     RunResult,
@@ -86,7 +87,9 @@ def run_s3_phases(
             final = etl.run("sync", proxy=proxy)
             book.runs += 1
         assert final.code == 0, final.stderr[-2000:]
-        verdicts = check_lake(root, sim.world, sim.faults)
+        synced = extra.get("UBIOPS_ETL_STREAMS")
+        tables = tuple(synced.split(",")) if synced else tuple(CHECKS)
+        verdicts = check_lake(root, sim.world, sim.faults, tables=tables)
         book.add_verdicts(verdicts)
         assert_exact(verdicts)
     return results
@@ -117,12 +120,6 @@ def test_s3_5xx_and_dropped_connections_are_ridden_out_and_the_next_run_is_exact
     run_s3_phases(make_etl, s3_server, monkeypatch, figures, seed, phases)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: obstore's PermissionDeniedError is no WarehouseError/OSError, so "
-    "flows/runner.py run_stream logs it as 'failed unexpectedly' with a traceback",
-)
 def test_s3_refused_cursor_write_fails_the_stream_with_one_line(
     make_etl, s3_server, monkeypatch, figures: FigureBook, seed: int
 ):
@@ -142,13 +139,6 @@ def test_s3_refused_cursor_write_fails_the_stream_with_one_line(
     assert refused.code == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: an OS write error inside delta-rs panics a tokio worker and is "
-    "logged with a traceback (no WarehouseError), and the BI file's duckdb.IOException in "
-    "flows/runner.py execute is not caught at all",
-)
 def test_local_writes_past_a_size_limit_fail_cleanly_and_the_next_run_is_exact(
     make_etl, tmp_path, figures: FigureBook, seed: int
 ):
