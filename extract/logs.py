@@ -114,6 +114,7 @@ class LogPaginator:
 
     Until a full page has shown that, a short page is confirmed by one more request (a
     server that silently clamps `limit` would otherwise end a window early and lose logs).
+    A short page followed by more logs shows the clamp: `limit` becomes what it sent.
     """
 
     project: str
@@ -123,6 +124,7 @@ class LogPaginator:
     cursor_lost: bool = False
     # Fingerprints of broken records (no usable id or date) delivered in this window.
     broken_seen: frozenset[str] = frozenset()
+    last_page: tuple[int, int] | None = None  # (limit asked, records returned)
 
     def request(self) -> ApiRequest | None:
         cursor = self.cursor
@@ -146,8 +148,16 @@ class LogPaginator:
             # Not even the cursor log came back: it is gone (retention). Restart from its date.
             return replace(self, cursor_lost=True), []
         fresh, position, past_window, broken = self._new_records(body)
-        full = len(body) >= self.limit
-        trusted = self.limit_trusted or full
+        limit, trusted = self.limit, self.limit_trusted
+        if fresh and self.last_page is not None and not trusted:
+            asked, got = self.last_page
+            # Only a plausible cap (the documented 500 or more): logs added while paging
+            # also make a short page followed by more.
+            if DOCUMENTED_LOG_LIMIT_MAX <= got < asked:
+                # A short page was followed by more logs: the server caps `limit` there.
+                limit, trusted = got, True
+        full = len(body) >= limit
+        trusted = trusted or full
         if position is None and full and not past_window:
             raise PagingStalled(
                 f"a full page of logs without usable ids from /projects/{self.project}/logs; "
@@ -164,9 +174,11 @@ class LogPaginator:
         next_state = replace(
             self,
             cursor=replace(cursor, done=done),
+            limit=limit,
             limit_trusted=trusted,
             cursor_lost=False,
             broken_seen=self.broken_seen | broken,
+            last_page=(self.limit, len(body)),
         )
         return next_state, fresh
 

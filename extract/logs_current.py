@@ -146,7 +146,9 @@ class CurrentLogPaginator:
         clamped = self.clamped_to
         if fresh and self.last_page is not None and not trusted:
             asked, got = self.last_page
-            if got < asked:
+            # Only a plausible cap (the documented 500 or more): logs added while paging
+            # also make a short page followed by more.
+            if DOCUMENTED_LOG_LIMIT_MAX <= got < asked:
                 # A short page was followed by more lines: the server caps `limit` there.
                 clamped = limit = got
                 trusted = True

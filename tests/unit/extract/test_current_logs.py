@@ -160,12 +160,21 @@ def test_the_request_carries_nanoseconds_and_the_limit():
 
 
 def test_a_clamping_server_is_noticed_and_asked_for_what_it_sends():
-    """Asked for 10, the server sends 3: a short page followed by more lines means a clamp;
-    every line still arrives once and the limit drops to 3."""
+    """Asked for 2,000, the server sends 500: a short page followed by more lines means a
+    clamp; every line still arrives once and the limit drops to 500."""
+    api = CurrentLogApi([line(n) for n in range(1_600)], server_max=500)
+    state, delivered = drive(CurrentLogPaginator("p", window(), limit=2_000), api)
+    assert len(delivered) == 1_600
+    assert (state.limit, state.clamped_to, state.limit_trusted) == (500, 500, True)
+
+
+def test_a_short_page_below_500_followed_by_more_is_not_taken_for_a_clamp():
+    """Lines added while paging also give a short page followed by more: below the
+    documented 500 that is not learned as a cap (nothing is lost either way)."""
     api = CurrentLogApi([line(n) for n in range(11)], server_max=3)
     state, delivered = drive(CurrentLogPaginator("p", window(), limit=10), api)
     assert len(delivered) == 11
-    assert (state.limit, state.clamped_to, state.limit_trusted) == (3, 3, True)
+    assert state.clamped_to is None
 
 
 def test_a_400_to_a_large_limit_falls_back_to_500():

@@ -229,3 +229,13 @@ def test_broken_logs_never_cost_a_valid_one(log_api, offsets, broken, how, limit
     assert valid == Counter(i for d, i in logs if d < T0 + 2 * DAY and i not in bad_ids)
     markers = Counter(r["marker"] for r in delivered if "marker" in r)
     assert {i for d, i in logs if d < T0 + 2 * DAY and i in bad_ids} <= set(markers)
+
+
+def test_a_server_clamping_the_limit_is_learned(log_api):
+    """Asked for 2,000, the server sends 500: every log still arrives once, and after the
+    first short page followed by more logs the paginator asks for 500 and trusts it."""
+    logs = [(T0 + timedelta(seconds=20 * n), f"{n:024x}") for n in range(2_000)]
+    api = log_api(logs, server_max=500)
+    delivered, state = drain(LogPaginator("p", LogCursor(T0, T0 + DAY), limit=2_000), api)
+    assert Counter(r["id"] for r in delivered) == Counter(i for _, i in logs)
+    assert (state.limit, state.limit_trusted) == (500, True)
