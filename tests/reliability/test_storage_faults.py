@@ -126,7 +126,6 @@ def test_s3_refused_cursor_write_fails_the_stream_with_one_line(
     """A cursor PUT refused with 403 (no retry helps): the run exits 1 with one `error:`
     line and no traceback; the next run re-merges the batch and is exact."""
     phases = [("cursor refused", [Rule("403 on a cursor PUT", cursor_put, "403")])]
-    unsurvived = FigureBook()  # a known failure adds nothing to the figures of faults survived
     (refused,) = run_s3_phases(
         make_etl,
         s3_server,
@@ -145,7 +144,7 @@ def test_local_writes_past_a_size_limit_fail_cleanly_and_the_next_run_is_exact(
     """A sync that may not write files over 6 kB (data files are bigger) fails with exit 1
     and one line, its cursors cover nothing missing; the next, unlimited run is exact."""
     root = LakeRoot.local(tmp_path / "lake")
-    book = FigureBook()["local"]  # a known failure adds nothing to the figures
+    book = figures["local"]
     with running_sim(replace(SPEC, seed=seed + 4)) as sim:
         sim.clock.freeze()
         etl = make_etl(sim, root, prefect=False, UBIOPS_ETL_BATCH_ROWS="200")
