@@ -130,7 +130,7 @@ def test_s3_refused_cursor_write_fails_the_stream_with_one_line(
         make_etl,
         s3_server,
         monkeypatch,
-        unsurvived,
+        figures,
         seed,
         phases,
         UBIOPS_ETL_STREAMS="audit_events",
