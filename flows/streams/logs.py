@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from extract import LogCursor, iter_logs
@@ -96,8 +97,7 @@ async def sync_logs(
         await asyncio.to_thread(ctx.lake.state.commit, project, "logs", payload)
         ctx.progress(result)
 
-    for span in spans:
-        resume = [c for c in partial.values() if c.window_start < span[1]]
+    async def page_through(span: intervals.Interval, resume: list[LogCursor], tag: str) -> None:
         async for page in iter_logs(
             ctx.client,
             project,
@@ -112,13 +112,42 @@ async def sync_logs(
             if ctx.client.traits.log_api == "current":
                 records = drop_read_by_legacy(records, page.window, by_legacy)
             sink.add(records)
-            pending[page.cursor.window_start.isoformat()] = page.cursor
+            pending[page.cursor.window_start.isoformat() + tag] = page.cursor
             if sink.full or (page.window_done and ctx.checkpoint_windows):
                 await flush_and_commit()
+
+    # A window resumed from a cursor skips what is dated before it, so on a sync the
+    # lookback is re-read before each such cursor too (late logs), as fresh windows.
+    late = [] if backfill else lookback_before(partial.values(), ctx.settings.lookback)
+    for span in spans:
+        await page_through(span, [c for c in partial.values() if c.window_start < span[1]], "")
+    for span in late:
+        await page_through(span, [], LATE_TAG)
     if pending or sink.buffered:
         await flush_and_commit()
     result.covered_until = intervals.covered_until(done)
     return result
+
+
+LATE_TAG = "/lookback"
+"""Suffix of the state keys of lookback windows, so they never replace the cursor of the
+window they re-read part of."""
+
+
+def lookback_before(cursors: Iterable[LogCursor], lookback: timedelta) -> list[intervals.Interval]:
+    """For each cursor with a position, the lookback before that position (within its window)."""
+    spans = []
+    for cursor in cursors:
+        if cursor.last_date is not None:
+            position = cursor.last_date
+        elif cursor.last_ns is not None:
+            position = datetime.fromtimestamp(cursor.last_ns / 1e9, UTC)
+        else:
+            continue
+        start = max(cursor.window_start, position - lookback)
+        if start < position:
+            spans.append((start, position))
+    return intervals.merge(spans)
 
 
 def drop_read_by_legacy(

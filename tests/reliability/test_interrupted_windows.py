@@ -88,13 +88,6 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
         assert all(v.ok for v in verdicts), [v.describe() for v in verdicts]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: flows/streams/logs.py passes partial cursors as `resume` for the "
-    "lookback span too, so extract.plan_log_windows resumes the window after the cursor "
-    "and late logs dated before it are skipped by that run (found by the chaos test)",
-)
 async def test_late_logs_dated_before_a_resumed_cursor_are_fetched_by_the_next_run(
     tmp_path: Path, figures: FigureBook, seed: int
 ):

@@ -70,3 +70,25 @@ def test_a_crashed_request_window_is_finished_then_the_rest_is_read():
     assert plan == [(h(12), h(10), None), (h(10), h(4), cursor), (h(4), NOW, None)]
     assert plan_request_windows(h(3), NOW, cursor) == [(h(3), NOW, None)]
     assert plan_request_windows(h(12), NOW, None) == [(h(12), NOW, None)]
+
+
+def test_a_resumed_cursor_gets_the_lookback_before_it_re_read():
+    """On a sync, the lookback before each partial window's cursor is read again as a fresh
+    window (late logs dated before the cursor), clipped to that window; cursors without a
+    position add nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from extract import LogCursor
+    from flows.streams.logs import lookback_before
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    far = LogCursor(start, start + 24 * hour, last_id="a" * 24, last_date=start + 5 * hour)
+    near = LogCursor(
+        start + 24 * hour, start + 48 * hour, last_ns=int((start + 24.5 * hour).timestamp() * 1e9)
+    )
+    fresh = LogCursor(start + 48 * hour, start + 72 * hour)
+    assert lookback_before([far, near, fresh], hour) == [
+        (start + 4 * hour, start + 5 * hour),
+        (start + 24 * hour, start + 24.5 * hour),
+    ]
