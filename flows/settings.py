@@ -113,7 +113,10 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _parse_age(cls, value: object) -> object:
-        # Accept the CLI's short ages (`7d`, `90m`) as well as seconds and ISO 8601 durations.
+        # Accept the CLI's short ages (`7d`, `90m`), plain seconds (`300`) and ISO 8601
+        # durations (`PT5M`).
+        if isinstance(value, str) and value.strip().isdigit():
+            return timedelta(seconds=int(value))
         if isinstance(value, str) and value and value[-1].lower() in "smhdw" and value[0].isdigit():
             return parse_age(value)
         return value

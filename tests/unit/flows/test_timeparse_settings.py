@@ -66,3 +66,12 @@ def test_settings_refuse_bad_values(monkeypatch):
         Settings(api_host="ftp://x")
     with pytest.raises(pydantic.ValidationError):
         Settings(streams=("logs", "metrics"))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("300", 300), ("5m", 300), ("PT5M", 300), ("2h", 7200)]
+)
+def test_durations_take_seconds_ages_and_iso_8601(monkeypatch, text, seconds):
+    """A duration setting such as UBIOPS_ETL_LEASE_TTL takes plain seconds, an age or ISO 8601."""
+    monkeypatch.setenv("UBIOPS_ETL_LEASE_TTL", text)
+    assert Settings().lease_ttl.total_seconds() == seconds
