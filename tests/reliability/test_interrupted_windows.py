@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from lakeroot import LakeRoot
 from reliability_harness import FigureBook, check_logs, parse_api_time, read_lake, running_sim
 
