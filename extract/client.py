@@ -129,7 +129,10 @@ class UbiOpsClient:
         self.config = config
         self._clock = clock or SystemClock()
         self.pacing = pacing or Pacing(
-            self._clock, cap_per_minute=config.rate_per_minute, burst=config.rate_burst
+            self._clock,
+            cap_per_minute=config.rate_per_minute,
+            burst=config.rate_burst,
+            share=config.budget_share,
         )
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._headers = {"Authorization": config.authorization, "Accept": "application/json"}
@@ -297,5 +300,7 @@ async def open_client(
         if clock is not None:
             yield UbiOpsClient(http, config, clock=clock)
             return
-        pacing = shared_pacing(config.host, config.rate_per_minute, config.rate_burst)
+        pacing = shared_pacing(
+            config.host, config.rate_per_minute, config.rate_burst, config.budget_share
+        )
         yield UbiOpsClient(http, config, pacing=pacing)
