@@ -78,6 +78,32 @@ RateOpt = Annotated[
     ),
 ]
 
+TaskRunnerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--task-runner",
+        envvar="UBIOPS_ETL_TASK_RUNNER",
+        help="Where the (project, stream) tasks run: local (this process, the default) or "
+        "dask (Dask worker processes; runs as a Prefect flow run).",
+    ),
+]
+DaskWorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--dask-workers",
+        envvar="UBIOPS_ETL_DASK_WORKERS",
+        help="Worker processes of the local Dask cluster (default 2).",
+    ),
+]
+DaskAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        envvar="UBIOPS_ETL_DASK_ADDRESS",
+        help="Scheduler of an existing Dask cluster (tcp://host:8786) instead of a local one.",
+    ),
+]
+
 ApiOpt = Annotated[
     str | None,
     typer.Option(
@@ -104,6 +130,9 @@ def _run_range(
     rate_per_minute: int | None,
     prefect: bool,
     api: str | None,
+    task_runner: str | None,
+    dask_workers: int | None,
+    dask_address: str | None,
 ) -> None:
     """sync and backfill: the same flags become Settings, then the run over [since, until)."""
 
@@ -116,6 +145,9 @@ def _run_range(
             rate_per_minute=rate_per_minute,
             prefect=prefect or None,
             api=api,
+            task_runner=task_runner,
+            dask_workers=dask_workers,
+            dask_address=dask_address,
         )
         return run(settings, since=since, until=until, now=_now())
 
@@ -155,11 +187,14 @@ def sync(
     rate_per_minute: RateOpt = None,
     prefect: PrefectOpt = False,
     api: ApiOpt = None,
+    task_runner: TaskRunnerOpt = None,
+    dask_workers: DaskWorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
 ) -> None:
     """Incremental sync of all streams of all visible (or the named) projects."""
     from flows.runs import run_sync
 
-    tuning = (concurrency, rate_per_minute, prefect, api)
+    tuning = (concurrency, rate_per_minute, prefect, api, task_runner, dask_workers, dask_address)
     _run_range(run_sync, since, until, warehouse, project, stream, *tuning)
 
 
@@ -178,11 +213,14 @@ def backfill(
     rate_per_minute: RateOpt = None,
     prefect: PrefectOpt = False,
     api: ApiOpt = None,
+    task_runner: TaskRunnerOpt = None,
+    dask_workers: DaskWorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
 ) -> None:
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
     from flows.runs import run_backfill
 
-    tuning = (concurrency, rate_per_minute, prefect, api)
+    tuning = (concurrency, rate_per_minute, prefect, api, task_runner, dask_workers, dask_address)
     _run_range(run_backfill, since, until, warehouse, project, stream, *tuning)
 
 

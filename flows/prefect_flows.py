@@ -1,14 +1,23 @@
-"""The Prefect layer, kept thin: flows that call `runner.execute`, one coarse task per
-(project, stream), a table artifact with the run summary, and a progress artifact for backfills.
+"""The Prefect layer, kept thin: flows that call `runner.run` with a dispatch that runs one
+Prefect task per (project, stream) on the run's task runner, a table artifact with the run
+summary, and a progress artifact for backfills.
 
-Tasks take the client, the lake and frames, so caching is off (Prefect would hash inputs);
-retries stay in the HTTP client (one retry layer), so tasks have none either.
+Task runners (`--task-runner`): `local` runs the tasks on threads of the flow run's process
+(they share its API pacing); `dask` runs them on the worker processes of a Dask cluster
+(`prefect-dask`), a temporary local one of `--dask-workers` processes or an existing one at
+`--dask-address`. Task inputs are plain values (`RunParams`, `PairJob`): each task builds its
+settings from its own environment (the token is read there, never passed) and opens its own
+API client and lake. Each of N worker processes paces with 1/N of the server's budget.
+
+Caching is off (inputs include the run id, and a cached result would skip work); retries
+stay in the HTTP client (one retry layer), so tasks have none either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -16,36 +25,123 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     acreate_progress_artifact,
     acreate_table_artifact,
-    aupdate_progress_artifact,
+    update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows import runner
+from flows.params import RunParams
 from flows.progress import RunProgress, current_progress
+from flows.runner import PairJob, PairOutcome
 from flows.settings import Settings
-from flows.streams import RunContext
 from flows.summary import StreamResult, table_rows
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
+# Tasks each Dask worker process runs at once: they wait on the API, not the CPU.
+DASK_THREADS_PER_WORKER = 4
+# Tasks the local runner runs at once (its threads share one process's API budget).
+LOCAL_MAX_THREADS = 32
 
 
 @task(
-    name="sync-stream",
-    task_run_name="{stream}:{project}",
+    name="sync-pair",
+    task_run_name="{job.stream}:{job.project}",
     cache_policy=NO_CACHE,
     retries=0,
     log_prints=False,
 )
-async def stream_task(
-    ctx: RunContext,
-    project: str,
-    stream: str,
-    since: datetime | None,
-    until: datetime,
-    backfill: bool,
-) -> StreamResult:
-    """One coarse unit of work: a whole (project, stream), windows paged inside it."""
-    return await runner.run_stream(ctx, project, stream, since, until, backfill)
+async def pair_task(params: RunParams, job: PairJob) -> PairOutcome:
+    """One (project, stream) under its lease, wherever the task runner put it."""
+    settings = params.settings()
+    return await runner.run_pair_alone(settings, job, logger=get_run_logger())
+
+
+def build_task_runner(
+    settings: Settings, pairs: int, api_url: str | None = None
+) -> TaskRunner[Any]:
+    """The task runner the settings ask for (not started). The workers of a local Dask
+    cluster report to `api_url`, the flow run's own Prefect API (without it, each worker
+    process would start a temporary Prefect server of its own)."""
+    if settings.task_runner == "dask":
+        from prefect_dask.task_runners import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.dask_workers,
+                "threads_per_worker": DASK_THREADS_PER_WORKER,
+                "processes": True,
+                "dashboard_address": None,
+                "env": {"PREFECT_API_URL": api_url} if api_url else {},
+            }
+        )
+    return ThreadPoolTaskRunner(max_workers=max(1, min(pairs, LOCAL_MAX_THREADS)))
+
+
+def _api_url() -> str | None:
+    """The Prefect API this flow run reports to (a temporary server's too)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return str(client.api_url).rstrip("/") or None
+
+
+def worker_processes(task_runner: TaskRunner[Any]) -> int:
+    """How many processes the started runner's tasks run in: they split the API budget."""
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    if not isinstance(task_runner, DaskTaskRunner):
+        return 1
+    client = task_runner.client
+    client.wait_for_workers(1, timeout=120)
+    return max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+
+
+def run_on_task_runner(
+    params: RunParams,
+    settings: Settings,
+    jobs: list[PairJob],
+    on_done: Callable[[StreamResult], None],
+    logger: Logger,
+) -> list[PairOutcome]:
+    """Submit one task per job, collect the outcomes in job order. A task that failed (its
+    worker process died, or a bug) becomes a failed result that names the task."""
+    if not jobs:
+        return []
+    outcomes: dict[int, PairOutcome] = {}
+    with build_task_runner(settings, len(jobs), _api_url()) as task_runner:
+        workers = worker_processes(task_runner)
+        logger.info(
+            "%d tasks on the %s task runner, %d worker process(es), each with 1/%d of the "
+            "API budget",
+            len(jobs),
+            settings.task_runner,
+            workers,
+            workers,
+        )
+        futures: dict[PrefectFuture[PairOutcome], int] = {}
+        for index, job in enumerate(jobs):
+            shared = PairJob(**{**vars(job), "budget_share": 1.0 / workers})
+            future = task_runner.submit(pair_task, {"params": params, "job": shared})
+            futures[future] = index
+        for future in as_completed(list(futures)):
+            index = futures[future]
+            outcomes[index] = _outcome(future, jobs[index], logger)
+            on_done(outcomes[index].result)
+    return [outcomes[index] for index in range(len(jobs))]
+
+
+def _outcome(future: PrefectFuture[PairOutcome], job: PairJob, logger: Logger) -> PairOutcome:
+    try:
+        return future.result()
+    except Exception as exc:  # the task crashed or its worker process died
+        why = f"task {job.stream}:{job.project} ({future.task_run_id}) failed: "
+        why += f"{type(exc).__name__}: {exc}"
+        logger.error("%s", why)
+        return PairOutcome(StreamResult(job.project, job.stream, ok=False, error=why))
 
 
 async def _publish(ledger: dict[str, Any], logger: Logger) -> None:
@@ -71,10 +167,10 @@ async def _publish(ledger: dict[str, Any], logger: Logger) -> None:
     )
 
 
-async def _run(
-    kind: str, settings: Settings, since: str | None, until: str | None
-) -> dict[str, Any]:
+async def _run(kind: str, params: RunParams) -> dict[str, Any]:
+    """sync and backfill: one body; they differ in `kind` (backfills checkpoint windows)."""
     logger = get_run_logger()
+    settings = params.settings()
     hook = current_progress()
     tracker = RunProgress()
     artifact: UUID | None = None
@@ -83,27 +179,29 @@ async def _run(
             progress=0.0, key="ubiops-backfill-progress", description="backfill windows done"
         )
 
-    def progress(result: StreamResult) -> None:
+    def on_done(result: StreamResult) -> None:
+        # Coarse updates (per finished task) keep the artifact cheap to maintain.
         tracker.update(result)
         if hook is not None:
             hook(result)
-
-    async def tracked(ctx: RunContext, *args: Any) -> StreamResult:
-        # Coarse updates (per finished stream) keep the artifact cheap to maintain.
-        result = await stream_task(ctx, *args)
         if artifact is not None:
             done, total = tracker.windows
-            await aupdate_progress_artifact(artifact, progress=100.0 * done / max(total, 1))
-        return result
+            # From the dispatch thread: the sync form (this thread runs no event loop).
+            update_progress_artifact(  # type: ignore[call-arg]
+                artifact, progress=100.0 * done / max(total, 1), _sync=True
+            )
+
+    async def dispatch(jobs: list[PairJob]) -> list[PairOutcome]:
+        # In a thread: the runners' futures block, and a Dask client wants its own loop.
+        return await asyncio.to_thread(run_on_task_runner, params, settings, jobs, on_done, logger)
 
     ledger = await runner.run(
         kind,
         settings,
-        since,
-        until,
+        params.since,
+        params.until,
         logger=logger,
-        runner=tracked,
-        progress=progress,
+        dispatch=dispatch,
         engine="prefect",
     )
     if not ledger.get("busy"):
@@ -112,52 +210,21 @@ async def _run(
 
 
 @flow(name="ubiops-sync", log_prints=False, validate_parameters=True)
-async def sync_flow(
-    projects: list[str] | None = None,
-    streams: list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    warehouse: str | None = None,
-    concurrency: int | None = None,
-    rate_per_minute: int | None = None,
-    api: str | None = None,
-) -> dict[str, Any]:
+async def sync_flow(params: RunParams | None = None) -> dict[str, Any]:
     """Incremental sync of all streams of all visible (or the named) projects.
 
-    The token comes from UBIOPS_API_TOKEN in the worker's environment, never a parameter.
+    The token comes from UBIOPS_API_TOKEN in each process's environment, never a parameter.
     """
-    settings = Settings.from_overrides(
-        projects=projects,
-        streams=streams,
-        warehouse=warehouse,
-        concurrency=concurrency,
-        rate_per_minute=rate_per_minute,
-        api=api,
-    )
-    return await _run("sync", settings, since, until)
+    return await _run("sync", params or RunParams())
 
 
-@flow(name="ubiops-backfill", log_prints=False)
-async def backfill_flow(
-    since: str,
-    until: str | None = None,
-    projects: list[str] | None = None,
-    streams: list[str] | None = None,
-    warehouse: str | None = None,
-    concurrency: int | None = None,
-    rate_per_minute: int | None = None,
-    api: str | None = None,
-) -> dict[str, Any]:
-    """Load a date range; windows in parallel; finished windows are never fetched again."""
-    settings = Settings.from_overrides(
-        projects=projects,
-        streams=streams,
-        warehouse=warehouse,
-        concurrency=concurrency,
-        rate_per_minute=rate_per_minute,
-        api=api,
-    )
-    return await _run("backfill", settings, since, until)
+@flow(name="ubiops-backfill", log_prints=False, validate_parameters=True)
+async def backfill_flow(params: RunParams) -> dict[str, Any]:
+    """Load a date range (`params.since` is required); finished windows are never fetched
+    again."""
+    if params.since is None:
+        raise ValueError("a backfill needs params.since (ISO 8601 or an age such as 30d)")
+    return await _run("backfill", params)
 
 
 @flow(name="ubiops-compact", log_prints=False)

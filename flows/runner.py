@@ -1,7 +1,10 @@
 """One run over many (project, stream) pairs: plain async functions that tests call directly.
 
-The Prefect layer (`flows.prefect_flows`) wraps `run_stream` as a task and calls `execute`
-from its flows; nothing here imports Prefect, so the logic is tested without an engine.
+A run resolves its projects, then runs one job per (project, stream) (`PairJob`, plain data):
+directly, as coroutines sharing this process's client and lake, or through a `Dispatch`
+that the Prefect layer (`flows.prefect_flows`) provides, which runs each job as a task on a
+task runner (threads here, or Dask worker processes) where `run_pair_alone` opens its own
+client and lake. Nothing here imports Prefect, so the logic is tested without an engine.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +42,35 @@ from warehouse.layout import lease_name
 
 Clock = Callable[[], datetime]
 StreamRunner = Callable[..., Awaitable[StreamResult]]
+
+
+@dataclass(frozen=True)
+class PairJob:
+    """One (project, stream) of a run, as plain values a task on another host can take."""
+
+    run_id: str
+    project: str
+    stream: str
+    since: datetime | None
+    until: datetime
+    now: datetime
+    backfill: bool
+    budget_share: float = 1.0
+    """This worker process's part of the API budget (1/N with N worker processes)."""
+
+
+@dataclass
+class PairOutcome:
+    """A job's result and the API figures of the client that ran it (None: the run's own)."""
+
+    result: StreamResult
+    api_calls: int = 0
+    retries: int = 0
+    throttled: int = 0
+    log_api: str | None = None
+
+
+Dispatch = Callable[[list[PairJob]], Awaitable[list[PairOutcome]]]
 
 
 def utc_now() -> datetime:
@@ -66,12 +99,15 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
-def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfig:
+def client_config(
+    settings: Settings, *, retry_wait: bool = True, budget_share: float = 1.0
+) -> ClientConfig:
     """The extractor's configuration, derived from the run's settings."""
     return ClientConfig(
         host=settings.api_host,
         token=SecretStr(settings.require_token().get_secret_value()),
         rate_per_minute=settings.rate_per_minute,
+        budget_share=budget_share,
         max_concurrency=settings.concurrency,
         read_timeout_s=settings.timeout_seconds,
         log_page_size=settings.page_size,
@@ -148,6 +184,7 @@ async def run(
     runner: StreamRunner = run_stream,
     progress: streams.ProgressHook | None = None,
     engine: str = "direct",
+    dispatch: Dispatch | None = None,
 ) -> dict[str, Any]:
     """`sync` or `backfill` over [since, until) (ISO 8601 or ages, read against the run's
     clock); the run's ledger record, with `busy` when every (project, stream) was held by
@@ -165,6 +202,7 @@ async def run(
         runner=runner,
         progress=progress,
         engine=engine,
+        dispatch=dispatch,
     )
     ledger = summary.to_ledger()
     if summary.all_busy:
@@ -204,9 +242,13 @@ async def execute(
     clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
     engine: str = "direct",
+    dispatch: Dispatch | None = None,
 ) -> RunSummary:
     """Sync every (project, stream) under its lease, record the summary in the run ledger and
-    rebuild the BI file. A (project, stream) another live run holds is skipped as busy."""
+    rebuild the BI file. A (project, stream) another live run holds is skipped as busy.
+
+    Without `dispatch` the pairs run here, as coroutines sharing one client and lake; with it,
+    `dispatch` runs the jobs (as tasks on a task runner) and returns their outcomes."""
     tick = clock or current_clock()
     lake = await asyncio.to_thread(open_lake, settings, tick)
     summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now, engine=engine)
@@ -217,7 +259,22 @@ async def execute(
         if progress is not None:
             ctx.progress = progress
         try:
-            await _sync_all(ctx, summary, runner, since, until, backfill=kind == "backfill")
+            projects, summary.skipped_projects = await resolve_projects(
+                client, settings.projects
+            )
+            for name, why in summary.skipped_projects.items():
+                logger.warning("skipping project %r: %s", name, why)
+            jobs = [
+                PairJob(summary.run_id, project, stream, since, until, now, kind == "backfill")
+                for project in projects
+                for stream in settings.streams
+            ]
+            if dispatch is None:
+                results = await asyncio.gather(*(run_pair(ctx, job, runner) for job in jobs))
+                outcomes = [PairOutcome(result) for result in results]
+            else:
+                outcomes = await dispatch(jobs)
+            _add_outcomes(summary, outcomes)
         except Exception as exc:
             summary.error = str(exc)
             raise
@@ -225,6 +282,45 @@ async def execute(
             await _record(summary, ctx, tick)
     await _rebuild_bi_file(lake, settings, logger)
     return summary
+
+
+def _add_outcomes(summary: RunSummary, outcomes: list[PairOutcome]) -> None:
+    summary.results = [outcome.result for outcome in outcomes]
+    for outcome in outcomes:
+        summary.api_calls += outcome.api_calls
+        summary.retries += outcome.retries
+        summary.throttled += outcome.throttled
+        summary.log_api = summary.log_api or outcome.log_api
+
+
+async def run_pair_alone(
+    settings: Settings,
+    job: PairJob,
+    *,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    clock: Clock | None = None,
+    progress: streams.ProgressHook | None = None,
+) -> PairOutcome:
+    """One job in a process of its own (a task on a worker): its own lake and API client,
+    paced with `job.budget_share` of the API budget; the client's figures come back with
+    the result, for the run's summary."""
+    lake = await asyncio.to_thread(open_lake, settings, clock or current_clock())
+    config = client_config(settings, budget_share=job.budget_share)
+    async with open_client(config) as client:
+        ctx = streams.RunContext(client, lake, settings, job.now, logger)
+        ctx.checkpoint_windows = job.backfill
+        ctx.batch_rows = settings.batch_rows
+        if progress is not None:
+            ctx.progress = progress
+        result = await run_pair(ctx, job)
+        stats = client.stats
+        return PairOutcome(
+            result,
+            api_calls=stats.calls,
+            retries=stats.retries,
+            throttled=sum(group.throttled for group in stats.groups.values()),
+            log_api=client.traits.log_api,
+        )
 
 
 async def _rebuild_bi_file(
@@ -240,45 +336,22 @@ async def _rebuild_bi_file(
         logger.warning("the BI file was not rewritten (the next run retries): %s", exc)
 
 
-async def _sync_all(
-    ctx: streams.RunContext,
-    summary: RunSummary,
-    runner: StreamRunner,
-    since: datetime | None,
-    until: datetime,
-    *,
-    backfill: bool,
-) -> None:
-    """Every stream of every project to sync, concurrently; results into the summary."""
-    projects, summary.skipped_projects = await resolve_projects(ctx.client, ctx.settings.projects)
-    for name, why in summary.skipped_projects.items():
-        ctx.logger.warning("skipping project %r: %s", name, why)
-    jobs = [
-        _leased(ctx, summary.run_id, runner, project, stream, since, until, backfill)
-        for project in projects
-        for stream in ctx.settings.streams
-    ]
-    summary.results = list(await asyncio.gather(*jobs))
-
-
-async def _leased(
-    ctx: streams.RunContext,
-    run_id: str,
-    runner: StreamRunner,
-    project: str,
-    stream: str,
-    since: datetime | None,
-    until: datetime,
-    backfill: bool,
+async def run_pair(
+    ctx: streams.RunContext, job: PairJob, runner: StreamRunner = run_stream
 ) -> StreamResult:
     """Run one (project, stream) while holding its lease (renewed in the background), then
     sweep the files its commits replaced. Busy: another live run holds the lease."""
+    project, stream = job.project, job.stream
     try:
-        lease = await asyncio.to_thread(ctx.lake.leases.take, lease_name(project, stream), run_id)
+        lease = await asyncio.to_thread(
+            ctx.lake.leases.take, lease_name(project, stream), job.run_id
+        )
     except LeaseBusy as busy:
         ctx.logger.warning("%s of %s skipped: %s", stream, project, busy)
         return StreamResult(project, stream, ok=False, busy=True, error=str(busy))
-    work = asyncio.ensure_future(runner(ctx, project, stream, since, until, backfill))
+    work = asyncio.ensure_future(
+        runner(ctx, project, stream, job.since, job.until, job.backfill)
+    )
     lost: list[LeaseLost] = []
     beat = asyncio.ensure_future(_heartbeat(ctx, lease, work, lost))
     try:
@@ -328,9 +401,9 @@ async def _heartbeat(
 async def _record(summary: RunSummary, ctx: streams.RunContext, clock: Clock) -> None:
     """The run's API figures and end time, appended to the lake's run ledger."""
     stats = ctx.client.stats
-    summary.api_calls = stats.calls
-    summary.retries = stats.retries
-    summary.throttled = sum(group.throttled for group in stats.groups.values())
-    summary.log_api = ctx.client.traits.log_api
+    summary.api_calls += stats.calls
+    summary.retries += stats.retries
+    summary.throttled += sum(group.throttled for group in stats.groups.values())
+    summary.log_api = summary.log_api or ctx.client.traits.log_api
     summary.finished_at = clock()
     await asyncio.to_thread(ctx.lake.ledger.append, summary.to_ledger(), summary.run_id)

@@ -47,14 +47,6 @@ def _check_window(since: str | None, until: str | None, now: datetime) -> None:
         )
 
 
-def _flow_params(settings: Settings) -> dict[str, Any]:
-    return {
-        "projects": list(settings.projects) or None,
-        "streams": list(settings.streams),
-        "warehouse": str(settings.warehouse),
-    }
-
-
 def report_run(ledger: dict[str, Any]) -> int:
     """Print the run's table; the exit code says whether every stream synced."""
     if ledger.get("busy"):
@@ -107,17 +99,18 @@ def execute_run(
     kind: str, settings: Settings, since: str | None, until: str | None
 ) -> dict[str, Any]:
     """Run `sync` or `backfill` as a Prefect flow run when Prefect is asked for or
-    configured, otherwise the same run core directly (no Prefect import, no server to
-    start); the run's ledger record either way."""
+    configured or the tasks run on Dask, otherwise the same run core directly (no Prefect
+    import, no server to start); the run's ledger record either way."""
     from flows import runner
 
     with reporting():
         if settings.use_prefect:
+            from flows.params import RunParams
             from flows.prefect_flows import backfill_flow, sync_flow
 
             flow = sync_flow if kind == "sync" else backfill_flow
-            params = _flow_params(settings) | {"since": since, "until": until}
-            return dict(asyncio.run(flow(**params, **_tuning(settings))))
+            params = RunParams.from_settings(settings, since=since, until=until)
+            return dict(asyncio.run(flow(params)))
         hook = current_progress()
         return asyncio.run(
             runner.run(kind, settings, since, until, logger=console.log, progress=hook)
@@ -136,14 +129,6 @@ def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -
     _check_window(since, until, now)
     asyncio.run(preflight(settings))
     return report_run(execute_run("backfill", settings, since, until))
-
-
-def _tuning(settings: Settings) -> dict[str, Any]:
-    return {
-        "concurrency": settings.concurrency,
-        "rate_per_minute": settings.rate_per_minute,
-        "api": settings.api,
-    }
 
 
 def run_compact(settings: Settings) -> int:

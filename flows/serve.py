@@ -25,12 +25,16 @@ def build_deployments(
     settings: Settings, *, sync_every: str, sync_cron: str | None, compact_cron: str
 ) -> list[Any]:
     """The sync and compact deployments with their schedules and parameters (no token)."""
+    from flows.params import RunParams
     from flows.prefect_flows import compact_flow, sync_flow
 
     warehouse = settings.location.uri  # absolute: the worker may start elsewhere
-    params: dict[str, Any] = {"warehouse": warehouse, "streams": list(settings.streams)}
-    if settings.projects:
-        params["projects"] = list(settings.projects)
+    run_params = RunParams(
+        warehouse=warehouse,
+        streams=list(settings.streams),
+        projects=list(settings.projects) or None,
+    )
+    params: dict[str, Any] = {"params": run_params.model_dump(mode="json", exclude_none=True)}
     schedule: dict[str, Any] = (
         {"cron": sync_cron} if sync_cron else {"interval": parse_age(sync_every)}
     )

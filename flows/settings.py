@@ -33,6 +33,7 @@ from flows.timeparse import parse_age
 from warehouse import LakeLocation
 
 Stream = Literal["logs", "requests", "audit_events", "snapshots"]
+TaskRunnerName = Literal["local", "dask"]
 ALL_STREAMS: tuple[Stream, ...] = ("logs", "requests", "audit_events", "snapshots")
 DEFAULT_WAREHOUSE = ".ubiops-etl/warehouse"
 
@@ -61,6 +62,13 @@ class Settings(BaseSettings):
     prefect: bool = False
     """Run sync, backfill, compact and demo as Prefect flow runs even without a configured
     Prefect API (Prefect then starts a temporary local server)."""
+    task_runner: TaskRunnerName = "local"
+    """Where the (project, stream) tasks of a run execute: `local` (in this process,
+    concurrently) or `dask` (worker processes of a Dask cluster; implies a Prefect flow run)."""
+    dask_workers: int = Field(2, ge=1, le=64)
+    """Worker processes of the temporary local Dask cluster (when no `dask_address`)."""
+    dask_address: str | None = None
+    """Scheduler of an existing Dask cluster (`tcp://host:8786`) instead of a local one."""
     projects: Annotated[tuple[str, ...], NoDecode] = ()
     streams: Annotated[tuple[Stream, ...], NoDecode] = ALL_STREAMS
     # The client's defaults and bounds (extract.config), so the two can never disagree.
@@ -140,8 +148,13 @@ class Settings(BaseSettings):
 
     @property
     def use_prefect(self) -> bool:
-        """Whether runs go through Prefect: asked for, or a Prefect API is configured."""
-        return self.prefect or prefect_api_url(os.environ) is not None
+        """Whether runs go through Prefect: asked for, a Prefect API is configured, or the
+        tasks run on Dask (Prefect's DaskTaskRunner distributes them)."""
+        return (
+            self.prefect
+            or self.task_runner == "dask"
+            or prefect_api_url(os.environ) is not None
+        )
 
     def require_token(self) -> SecretStr:
         """The token, or a one-line error that says which variable to set."""

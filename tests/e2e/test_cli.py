@@ -77,6 +77,8 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc, engine):
         (("sync", "--stream", "metrics"), {}, 2, "streams"),
         (("sql", "SELECT 1", "--format", "xml"), {}, 2, "table, csv or json"),
         (("sql", "DROP VIEW logs"), {}, 2, ""),
+        (("sync", "--task-runner", "ray"), {}, 2, "task_runner"),
+        (("sync", "--dask-workers", "0"), {}, 2, "dask_workers"),
     ],
     ids=[
         "bad-token",
@@ -87,6 +89,8 @@ def test_sync_then_sql_and_status(cli, tmp_path, simulator_proc, engine):
         "bad-stream",
         "bad-format",
         "sql-write",
+        "bad-task-runner",
+        "bad-dask-workers",
     ],
 )
 def test_expected_errors_end_in_one_line(cli, tmp_path, args, env, code, needle):

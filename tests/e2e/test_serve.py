@@ -48,7 +48,8 @@ def test_serve_schedules_sync_and_compact_and_a_run_lands_data(cli, tmp_path, po
         assert sync_schedule["interval"] == 5.0
         compact_schedule = deployments["ubiops-compact"]["schedules"][0]["schedule"]
         assert compact_schedule["cron"] == "0 4 * * *"
-        assert deployments["ubiops-sync"]["parameters"]["warehouse"] == str(lake.resolve())
+        params = deployments["ubiops-sync"]["parameters"]["params"]
+        assert params["warehouse"] == str(lake.resolve())
         assert "token" not in str(deployments["ubiops-sync"]["parameters"]).lower()
         poll(lambda: _log_rows(lake) > 0, "a scheduled sync", timeout_s=150)
     finally:

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from prefect.client.orchestration import get_client
 
+from flows.params import RunParams
 from flows.prefect_flows import backfill_flow, compact_flow, sync_flow
 from simulator import serve_in_thread
 from warehouse import Lake
@@ -39,7 +40,7 @@ def _ids(root: Path, table: str):
 
 async def test_sync_lands_every_record_exactly_once(sim, tmp_path):
     """One sync copies every log, request and audit event once, with typed logs byte-exact."""
-    ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
+    ledger = await sync_flow(RunParams(warehouse=str(tmp_path), since="4d"))
     assert ledger["ok"], ledger
     assert_exact(sim, tmp_path)
     logs = truth(sim, "logs")
@@ -58,10 +59,10 @@ async def test_sync_lands_every_record_exactly_once(sim, tmp_path):
 async def test_next_sync_picks_up_new_logs_and_request_progress(sim, tmp_path):
     """After time passes, a second sync adds the new records and moves requests to their
     latest state, still exactly once."""
-    assert (await sync_flow(warehouse=str(tmp_path), since="4d"))["ok"]
+    assert (await sync_flow(RunParams(warehouse=str(tmp_path), since="4d")))["ok"]
     before = len(_ids(tmp_path, "logs"))
     sim.clock.advance(timedelta(hours=3))
-    ledger = await sync_flow(warehouse=str(tmp_path))
+    ledger = await sync_flow(RunParams(warehouse=str(tmp_path)))
     assert ledger["ok"], ledger
     assert len(_ids(tmp_path, "logs")) > before
     assert_exact(sim, tmp_path)
@@ -78,11 +79,13 @@ async def test_backfill_is_resumable_and_skips_finished_windows(sim, tmp_path):
     """A second backfill of the same range asks the API for no log window again."""
     since = (sim.clock.now() - timedelta(days=2)).isoformat()
     until = sim.clock.now().isoformat()
-    ledger = await backfill_flow(since=since, until=until, warehouse=str(tmp_path))
+    ledger = await backfill_flow(RunParams(since=since, until=until, warehouse=str(tmp_path)))
     assert ledger["ok"], ledger
     calls = sim.calls("projects_log_list")
     assert calls > 0
-    again = await backfill_flow(since=since, until=until, warehouse=str(tmp_path), streams=["logs"])
+    again = await backfill_flow(
+        RunParams(since=since, until=until, warehouse=str(tmp_path), streams=["logs"])
+    )
     assert again["ok"]
     assert sim.calls("projects_log_list") == calls
     state = Lake.open(tmp_path).state.load(sim.world.project_names[0], "logs")
@@ -96,14 +99,14 @@ async def test_a_stream_held_by_another_run_is_skipped_as_busy(sim, tmp_path):
     project = sim.world.project_names[0]
     lake = Lake.open(tmp_path)
     with lake.lease(project, "logs", "other-run"):
-        ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
+        ledger = await sync_flow(RunParams(warehouse=str(tmp_path), since="4d"))
     assert ledger["ok"], ledger
     busy = [s for s in ledger["streams"] if s["busy"]]
     assert [(s["project"], s["stream"]) for s in busy] == [(project, "logs")]
     assert "other-run" in busy[0]["error"]
     assert not list(tmp_path.glob(f"logs/project={project}/**/*.parquet"))
     assert list(tmp_path.glob("requests/**/*.parquet"))
-    assert (await sync_flow(warehouse=str(tmp_path), since="4d"))["ok"]
+    assert (await sync_flow(RunParams(warehouse=str(tmp_path), since="4d")))["ok"]
     assert_exact(sim, tmp_path)
 
 
@@ -116,7 +119,7 @@ async def test_a_run_that_finds_everything_held_is_busy(sim, tmp_path):
         for project in sim.world.project_names
         for stream in ("logs", "requests", "audit_events", "snapshots")
     ]
-    ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
+    ledger = await sync_flow(RunParams(warehouse=str(tmp_path), since="4d"))
     assert ledger["busy"]
     assert "another run" in ledger["error"]
     assert not list(tmp_path.glob("logs/**/*.parquet"))
@@ -126,10 +129,10 @@ async def test_a_run_that_finds_everything_held_is_busy(sim, tmp_path):
 
 async def test_compact_flow_leaves_one_file_per_partition(sim, tmp_path):
     """After several small syncs, compaction merges files without changing the data."""
-    assert (await sync_flow(warehouse=str(tmp_path), since="4d"))["ok"]
+    assert (await sync_flow(RunParams(warehouse=str(tmp_path), since="4d")))["ok"]
     for _ in range(3):
         sim.clock.advance(timedelta(minutes=40))
-        assert (await sync_flow(warehouse=str(tmp_path)))["ok"]
+        assert (await sync_flow(RunParams(warehouse=str(tmp_path))))["ok"]
     report = compact_flow(warehouse=str(tmp_path))
     assert report["files_added"] <= report["files_removed"]
     assert not report["skipped_busy"]
@@ -141,7 +144,9 @@ async def test_compact_flow_leaves_one_file_per_partition(sim, tmp_path):
 async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_path, monkeypatch):
     """When the token loses access to one snapshot endpoint, that table keeps its last rows
     instead of being replaced by nothing, and the other tables still refresh."""
-    assert (await sync_flow(warehouse=str(tmp_path), since="4d", streams=["snapshots"]))["ok"]
+    assert (await sync_flow(RunParams(warehouse=str(tmp_path), since="4d", streams=["snapshots"])))[
+        "ok"
+    ]
     before = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
     ).fetchall()[0][0]
@@ -158,7 +163,7 @@ async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_pa
 
     with serve_in_thread(forbid_quotas) as server:
         monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
-        ledger = await sync_flow(warehouse=str(tmp_path), streams=["snapshots"])
+        ledger = await sync_flow(RunParams(warehouse=str(tmp_path), streams=["snapshots"]))
     assert ledger["ok"], ledger
     after = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
