@@ -259,9 +259,7 @@ async def execute(
         if progress is not None:
             ctx.progress = progress
         try:
-            projects, summary.skipped_projects = await resolve_projects(
-                client, settings.projects
-            )
+            projects, summary.skipped_projects = await resolve_projects(client, settings.projects)
             for name, why in summary.skipped_projects.items():
                 logger.warning("skipping project %r: %s", name, why)
             jobs = [
@@ -349,9 +347,7 @@ async def run_pair(
     except LeaseBusy as busy:
         ctx.logger.warning("%s of %s skipped: %s", stream, project, busy)
         return StreamResult(project, stream, ok=False, busy=True, error=str(busy))
-    work = asyncio.ensure_future(
-        runner(ctx, project, stream, job.since, job.until, job.backfill)
-    )
+    work = asyncio.ensure_future(runner(ctx, project, stream, job.since, job.until, job.backfill))
     lost: list[LeaseLost] = []
     beat = asyncio.ensure_future(_heartbeat(ctx, lease, work, lost))
     try:

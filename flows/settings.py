@@ -150,11 +150,7 @@ class Settings(BaseSettings):
     def use_prefect(self) -> bool:
         """Whether runs go through Prefect: asked for, a Prefect API is configured, or the
         tasks run on Dask (Prefect's DaskTaskRunner distributes them)."""
-        return (
-            self.prefect
-            or self.task_runner == "dask"
-            or prefect_api_url(os.environ) is not None
-        )
+        return self.prefect or self.task_runner == "dask" or prefect_api_url(os.environ) is not None
 
     def require_token(self) -> SecretStr:
         """The token, or a one-line error that says which variable to set."""
