@@ -287,6 +287,58 @@ def serve(
     run_cli(go)
 
 
+@app.command()
+def deploy(
+    pool: Annotated[
+        str,
+        typer.Option("--pool", envvar="UBIOPS_ETL_POOL", help="Prefect work pool (type process)."),
+    ],
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    sync_every: Annotated[
+        str,
+        typer.Option(envvar="UBIOPS_ETL_SYNC_EVERY", help="Sync interval (an age: 15m, 1h)."),
+    ] = "15m",
+    sync_cron: Annotated[
+        str | None,
+        typer.Option(envvar="UBIOPS_ETL_SYNC_CRON", help="Cron for sync (overrides --sync-every)."),
+    ] = None,
+    compact_cron: Annotated[
+        str,
+        typer.Option(envvar="UBIOPS_ETL_COMPACT_CRON", help="Cron for compaction."),
+    ] = "0 3 * * *",
+    project: ProjectOpt = None,
+    stream: StreamOpt = None,
+    task_runner: TaskRunnerOpt = None,
+    dask_workers: DaskWorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
+) -> None:
+    """Register the sync, backfill and compact deployments for a work pool's workers."""
+    from flows.deployments import deploy_to_pool
+
+    def go() -> int:
+        settings = Settings.from_overrides(
+            warehouse=warehouse,
+            projects=project,
+            streams=stream,
+            task_runner=task_runner,
+            dask_workers=dask_workers,
+            dask_address=dask_address,
+        )
+        names = deploy_to_pool(
+            settings,
+            pool=pool,
+            sync_every=sync_every,
+            sync_cron=sync_cron,
+            compact_cron=compact_cron,
+        )
+        for name in names:
+            console.out.print(f"deployed {name} to work pool {pool!r}", markup=False)
+        console.out.print(f"run them with: prefect worker start --pool {pool}", markup=False)
+        return 0
+
+    run_cli(go)
+
+
 def _mount_simulator() -> None:
     from simulator.cli import simulator as simulator_command
 

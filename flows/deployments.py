@@ -1,0 +1,136 @@
+"""`ubiops-etl deploy`: the sync, backfill and compact deployments for a Prefect work pool.
+
+A process worker (`prefect worker start --pool NAME`) on any machine with this checkout and its
+virtualenv runs them: each flow run starts in the checkout (the deployment's working
+directory), reads the token and cloud credentials from the worker's environment, and runs its
+(project, stream) tasks on the task runner its parameters name. `prefect.yaml` in the
+checkout declares the same deployments for `prefect deploy --all`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.errors import UsageError
+from flows.params import RunParams
+from flows.settings import Settings
+from flows.timeparse import parse_age
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINTS = {
+    "ubiops-sync": "flows/prefect_flows.py:sync_flow",
+    "ubiops-backfill": "flows/prefect_flows.py:backfill_flow",
+    "ubiops-compact": "flows/prefect_flows.py:compact_flow",
+}
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment as plain data: what `deploy` registers and `prefect.yaml` declares."""
+
+    name: str
+    entrypoint: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    cron: str | None = None
+    interval_s: float | None = None
+
+
+def deployment_specs(
+    settings: Settings, *, sync_every: str, sync_cron: str | None, compact_cron: str
+) -> list[DeploymentSpec]:
+    """The three deployments for the settings' lake and task runner (never the token)."""
+    warehouse = settings.location.uri  # absolute: the worker may start elsewhere
+    run = RunParams.from_settings(settings).model_dump(mode="json", exclude_none=True)
+    every = None if sync_cron else parse_age(sync_every).total_seconds()
+    return [
+        DeploymentSpec(
+            "ubiops-sync",
+            ENTRYPOINTS["ubiops-sync"],
+            "Incremental sync of UbiOps logs, requests, audit events and snapshots.",
+            {"params": run},
+            cron=sync_cron,
+            interval_s=every,
+        ),
+        DeploymentSpec(
+            "ubiops-backfill",
+            ENTRYPOINTS["ubiops-backfill"],
+            "Load a date range (set params.since when running it); resumable.",
+            {"params": run},
+        ),
+        DeploymentSpec(
+            "ubiops-compact",
+            ENTRYPOINTS["ubiops-compact"],
+            "Bin-pack small files per partition and delete what they replaced.",
+            {"warehouse": warehouse},
+            cron=compact_cron,
+        ),
+    ]
+
+
+def deploy_to_pool(
+    settings: Settings,
+    *,
+    pool: str,
+    sync_every: str,
+    sync_cron: str | None,
+    compact_cron: str,
+) -> list[str]:
+    """Register the deployments with the Prefect API for `pool`; their names."""
+    from prefect import Flow
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.serve import prefect_api_url
+
+    if prefect_api_url() is None:
+        raise UsageError(
+            "deploy needs a Prefect server: run `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (or use Prefect Cloud)"
+        )
+    _require_pool(pool)
+    names = []
+    specs = deployment_specs(
+        settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
+    )
+    for spec in specs:
+        loaded = Flow.from_source(source=str(PROJECT_ROOT), entrypoint=spec.entrypoint)
+        if not isinstance(loaded, Flow):  # from_source is awaitable only in async code
+            raise TypeError("Flow.from_source returned a coroutine in sync code")
+        schedule: dict[str, Any] = {}
+        if spec.cron:
+            schedule["cron"] = spec.cron
+        elif spec.interval_s:
+            schedule["interval"] = spec.interval_s
+        try:
+            loaded.deploy(
+                name=spec.name,
+                work_pool_name=pool,
+                build=False,
+                push=False,
+                parameters=spec.parameters,
+                description=spec.description,
+                tags=["ubiops-etl"],
+                concurrency_limit=1,
+                print_next_steps=False,
+                **schedule,
+            )
+        except ObjectNotFound:
+            raise UsageError(f"work pool {pool!r} not found") from None
+        names.append(f"{loaded.name}/{spec.name}")
+    return names
+
+
+def _require_pool(pool: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            raise UsageError(
+                f"work pool {pool!r} not found: create it with "
+                f"`prefect work-pool create {pool} --type process`"
+            ) from None
