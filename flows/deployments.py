@@ -1,10 +1,12 @@
 """`ubiops-etl deploy`: the sync, backfill and compact deployments for a Prefect work pool.
 
-A process worker (`prefect worker start --pool NAME`) on any machine with this checkout and its
-virtualenv runs them: each flow run starts in the checkout (the deployment's working
-directory), reads the token and cloud credentials from the worker's environment, and runs its
-(project, stream) tasks on the task runner its parameters name. `prefect.yaml` in the
-checkout declares the same deployments for `prefect deploy --all`.
+A process worker (`prefect worker start --pool NAME`) on any machine where this package is
+installed runs them: the entrypoints are module paths (`flows.prefect_flows.sync_flow`), so a
+flow run imports the installed package (no checkout, no pull step), and its flow and tasks
+pickle by reference for Dask workers that have the same package. Each flow run reads the
+token and cloud credentials from the worker's environment and runs its (project, stream)
+tasks on the task runner its parameters name. `prefect.yaml` declares the same deployments
+for `prefect deploy --all`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from flows.timeparse import parse_age
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINTS = {
-    "ubiops-sync": "flows/prefect_flows.py:sync_flow",
-    "ubiops-backfill": "flows/prefect_flows.py:backfill_flow",
-    "ubiops-compact": "flows/prefect_flows.py:compact_flow",
+    "ubiops-sync": "flows.prefect_flows.sync_flow",
+    "ubiops-backfill": "flows.prefect_flows.backfill_flow",
+    "ubiops-compact": "flows.prefect_flows.compact_flow",
 }
 
 
@@ -81,6 +83,8 @@ def deploy_to_pool(
     """Register the deployments with the Prefect API for `pool`; their names."""
     from prefect import Flow
     from prefect.exceptions import ObjectNotFound
+    from prefect.types.entrypoint import EntrypointType
+    from prefect.utilities.importtools import import_object
 
     from flows.serve import prefect_api_url
 
@@ -95,9 +99,9 @@ def deploy_to_pool(
         settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
     )
     for spec in specs:
-        loaded = Flow.from_source(source=str(PROJECT_ROOT), entrypoint=spec.entrypoint)
-        if not isinstance(loaded, Flow):  # from_source is awaitable only in async code
-            raise TypeError("Flow.from_source returned a coroutine in sync code")
+        loaded = import_object(spec.entrypoint)
+        if not isinstance(loaded, Flow):
+            raise TypeError(f"{spec.entrypoint} is not a flow")
         schedule: dict[str, Any] = {}
         if spec.cron:
             schedule["cron"] = spec.cron
@@ -109,6 +113,7 @@ def deploy_to_pool(
                 work_pool_name=pool,
                 build=False,
                 push=False,
+                entrypoint_type=EntrypointType.MODULE_PATH,
                 parameters=spec.parameters,
                 description=spec.description,
                 tags=["ubiops-etl"],

@@ -135,19 +135,14 @@ class DaskCluster:
     address: str
     scheduler: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
+    client: Any = None
 
     def processing(self) -> dict[str, list[str]]:
-        from distributed import Client
-
-        with Client(self.address, timeout=30) as client:
-            return {addr: list(keys) for addr, keys in client.processing().items()}
+        """Per worker address, the tasks the scheduler has given it (running or queued)."""
+        return {addr: list(keys) for addr, keys in self.client.processing().items()}
 
     def worker_pids(self) -> dict[str, int]:
-        from distributed import Client
-
-        with Client(self.address, timeout=30) as client:
-            info = client.scheduler_info(n_workers=-1)["workers"]
-            return {addr: int(w["pid"]) for addr, w in info.items()}
+        return {addr: int(pid) for addr, pid in self.client.run(os.getpid).items()}
 
 
 @contextmanager
@@ -178,9 +173,12 @@ def dask_cluster(tmp: Path, workers: int, env: dict[str, str]) -> Iterator[DaskC
                     stderr=subprocess.DEVNULL,
                 )
             )
-        cluster = DaskCluster(address, scheduler, procs)
-        poll(lambda: len(cluster.worker_pids()) == workers, "dask workers")
-        yield cluster
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            cluster = DaskCluster(address, scheduler, procs, client)
+            poll(lambda: len(cluster.worker_pids()) == workers, "dask workers")
+            yield cluster
     finally:
         for proc in [*procs, scheduler]:
             proc.terminate()

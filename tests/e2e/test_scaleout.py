@@ -4,6 +4,7 @@ work pool whose process worker runs a deployment on a Dask cluster writing an S3
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -24,7 +25,7 @@ from e2e.scaleout import (
 )
 from s3server import S3Server
 
-from warehouse import Lake
+from warehouse import Lake, LakeLocation
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -95,7 +96,7 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
         "backfill_days": 1,
         "logs_per_day": 100,
         "requests_per_day": 10,
-        "latency_s": 0.02,
+        "latency_s": 0.05,  # tasks last about a second: one runs when a worker is killed
     }
     pool = f"e2e-{uuid.uuid4().hex[:8]}"
     with simulator(spec) as sim:
@@ -139,13 +140,13 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
                 busy = poll(
                     lambda: next((a for a, keys in cluster.processing().items() if keys), None),
                     "a dask worker running tasks",
-                    timeout_s=240,
+                    timeout_s=180,
                 )
                 victim = cluster.worker_pids()[busy]
                 next(p for p in cluster.workers if p.pid == victim).kill()
                 state = poll(lambda: final_state(prefect_api, first), "first run", 300)
                 assert state == "COMPLETED"
-                ledger = Lake.open(root).ledger.read()[-1]
+                ledger = Lake.open(LakeLocation.parse(root, os.environ)).ledger.read()[-1]
                 assert not ledger["ok"]
                 failed = [s for s in ledger["streams"] if not s["ok"]]
                 assert failed
@@ -158,7 +159,7 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
             finally:
                 worker.terminate()
                 worker.wait(timeout=30)
-        runs = Lake.open(root).ledger.read()
+        runs = Lake.open(LakeLocation.parse(root, os.environ)).ledger.read()
         assert [r["ok"] for r in runs] == [False, True]
         assert {r["engine"] for r in runs} == {"prefect"}
         counts = run_cli(env, "sql", COUNT_SQL, "--format", "json", "-w", root)

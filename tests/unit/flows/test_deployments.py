@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
+from prefect import Flow
+from prefect.utilities.importtools import import_object
 
 from flows.deployments import PROJECT_ROOT, deployment_specs
 from flows.params import RunParams
@@ -21,7 +21,7 @@ def test_prefect_yaml_declares_the_deployments_deploy_registers(monkeypatch):
     for spec in specs:
         entry = declared[spec.name]
         assert entry["entrypoint"] == spec.entrypoint
-        assert Path(PROJECT_ROOT, spec.entrypoint.split(":")[0]).is_file()
+        assert isinstance(import_object(spec.entrypoint), Flow)
         schedules = entry.get("schedules", [])
         if spec.cron:
             assert schedules == [{"cron": spec.cron}]
