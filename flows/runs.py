@@ -14,7 +14,6 @@ from rich.table import Table
 
 from flows import console
 from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
-from flows.progress import current_progress, reporting
 from flows.settings import ALL_STREAMS, Settings
 from flows.timeparse import parse_instant
 from warehouse import (
@@ -110,6 +109,7 @@ def execute_run(
     configured, otherwise the same run core directly (no Prefect import, no server to
     start); the run's ledger record either way."""
     from flows import runner
+    from flows.progress import current_progress, reporting
 
     with reporting():
         if settings.use_prefect:
