@@ -37,6 +37,13 @@ def build_report(
         raise UsageError(f"--since ({start.isoformat()}) must be before now ({now.isoformat()})")
     lake = Lake.open(settings.location, create=False)  # NotALake: nothing synced there
     projects = list(settings.projects)
+    known = {project for project, _ in lake.state.streams()}
+    unknown = sorted(set(projects) - known)
+    if unknown:
+        raise UsageError(
+            f"unknown project {unknown[0]!r} in {settings.location}; "
+            f"synced projects: {', '.join(sorted(known)) or 'none'}"
+        )
     frames = report_frames(lake.location, start, now, projects)
     data = ReportData(
         since=start,

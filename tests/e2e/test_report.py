@@ -147,8 +147,9 @@ def test_a_broken_page_is_caught(browser, tmp_path):
 
 
 def test_report_flags(demo, env, tmp_path):
-    """--project and --out are honoured; a bad --since, an unknown warehouse and a range that
-    ends before it starts each end in one `error:` line and exit 2."""
+    """--project and --out are honoured; a bad --since, a range that ends before it starts,
+    a warehouse with no lake and a project the lake does not hold each end in one `error:`
+    line and exit 2."""
     warehouse, _ = demo
     projects = sorted(
         p.name.removeprefix("project=") for p in (warehouse / "logs").glob("project=*")
@@ -164,6 +165,7 @@ def test_report_flags(demo, env, tmp_path):
         (("--since", "last tuesday"), "ISO 8601"),
         (("--since", "2999-01-01"), "must be before now"),
         (("-w", str(tmp_path / "nothing-here")), "no lake"),
+        (("--project", "no-such-project"), "unknown project 'no-such-project'"),
     ]:
         done = run("report", "-w", str(warehouse), *args, env=env)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
