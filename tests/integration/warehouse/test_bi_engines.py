@@ -25,7 +25,7 @@ from lake_examples import example_frame, example_rejects
 
 from transform.schemas import EVENT_TABLES, SNAPSHOT_TABLES
 from warehouse import Lake, LakeLocation, build_bi_database
-from warehouse.views import MARTS
+from warehouse.views import MART_COLUMNS, MARTS
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 ROWS: dict[str, list[dict[str, Any]]] = {
@@ -130,6 +130,12 @@ def test_older_duckdb_opens_the_file_and_runs_every_view(local_bi, engine, reque
     assert got["marts"] == expected["marts"]
     assert got["comments"]["logs.log"] == "The log line, byte-exact."
     assert got["comments"]["requests.seconds_queued"] == "time_started - time_created, in seconds."
+    assert (
+        got["comments"]["mart_requests_daily.failure_rate"]
+        == MART_COLUMNS["mart_requests_daily"]["failure_rate"]
+    )
+    every_mart_column = {k: v for k, v in got["comments"].items() if k.split(".")[0] in MARTS}
+    assert all(every_mart_column.values()), every_mart_column
 
 
 def test_superset_stack_reflects_and_queries_through_sqlalchemy(local_bi, duckdb_15):
