@@ -172,7 +172,28 @@ async def run(
         why = "every project and stream asked for is being written by another run"
         logger.warning("%s skipped: %s", kind, why)
         return ledger | {"busy": True, "error": why}
+    if settings.report_file:
+        ledger |= await _write_report(settings, now, logger)
     return ledger
+
+
+async def _write_report(
+    settings: Settings, now: datetime, logger: logging.Logger | logging.LoggerAdapter[Any]
+) -> dict[str, str]:
+    """The opt-in report (UBIOPS_ETL_REPORT_FILE); its failure costs a warning, not the run.
+    Returns `report` (the path) and `report_markdown` (for a Prefect artifact)."""
+    import duckdb
+
+    from flows.report import DEFAULT_SINCE, build_report
+
+    try:
+        path, markdown = await asyncio.to_thread(
+            build_report, settings, since=DEFAULT_SINCE, now=now, out=settings.report_file
+        )
+    except (duckdb.Error, WarehouseError, OSError) as exc:
+        logger.warning("the report was not written (the next run retries): %s", exc)
+        return {}
+    return {"report": str(path), "report_markdown": markdown}
 
 
 def compact(settings: Settings) -> dict[str, Any]:

@@ -88,6 +88,8 @@ def report_run(ledger: dict[str, Any]) -> int:
     if ledger.get("log_api"):
         endpoint = {"legacy": "POST /logs (legacy)", "current": "GET /logs (current)"}
         console.out.print(f"logs read through {endpoint[ledger['log_api']]}")
+    if ledger.get("report"):
+        console.out.print(f"report: {ledger['report']}", markup=False, highlight=False)
     failed = [s for s in ledger["streams"] if not s["ok"]]
     for s in failed:
         console.err.print(f"{s['stream']} of {s['project']} failed: {s['error']}", markup=False)
