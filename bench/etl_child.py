@@ -62,7 +62,9 @@ def main() -> None:
         concurrency=params.get("concurrency", 4),
         rate_per_minute=params.get("rate_per_minute"),
         page_size=params.get("page_size", 500),
-        api=params.get("api", "auto"),
+        # The 0169d41 tree predates `api` (issue 11): it only has POST /logs, what `auto`
+        # picks against the legacy simulator.
+        **({"api": params.get("api", "auto")} if "api" in Settings.model_fields else {}),
         **({"streams": tuple(params["streams"])} if params.get("streams") else {}),
     )
     since = datetime.fromisoformat(params["since"])

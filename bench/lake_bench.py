@@ -381,6 +381,13 @@ def render(results: dict[str, Any], command: str) -> str:
         "bench/.work/legacy, first on PYTHONPATH).",
         "",
     ]
+    for run in results.get("merged_runs", []):
+        lines += [
+            f"Figures {', '.join(map(str, run.get('figures', [])))} re-run later and merged "
+            f"in: `{run['command']}`, {run['date']}, product tree {run.get('tree', '?')}, load "
+            f"average at start {run['load average at start']}.",
+            "",
+        ]
     lines += _summary(results)
     if "write" in results:
         lines += _write_section(results["write"])
@@ -499,10 +506,9 @@ def _write_probes(w: dict[str, Any]) -> list[str]:
     lines = [
         "Where the Delta write's CPU goes (one child, the same batches, each step of "
         "`DeltaTables.write` timed on its own, CPU s per 1M logs), and a prototype that is "
-        "not the product (`mode_floor` in bench/lake_child.py): the same check and collapse, "
-        "the `id`s of the touched partitions' live files read and anti-joined in polars, one "
-        "file per partition written by polars as the old writer did, committed as one Delta "
-        "append transaction:",
+        "not the product (`mode_floor` in bench/lake_child.py): the same check, collapse and "
+        "anti-join, but one file per partition written by polars as the old writer did, "
+        "committed as one Delta append transaction without a fence:",
         "",
         "| step | CPU s per 1M logs |",
         "|---|---|",
@@ -698,7 +704,9 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "tree": tree()}
     if args.merge and out.with_suffix(".json").exists():
         results = json.loads(out.with_suffix(".json").read_text())
-        results.setdefault("merged_runs", []).append({**machine(), "command": command})
+        results.setdefault("merged_runs", []).append(
+            {**machine(), "command": command, "tree": tree(), "figures": sorted(only)}
+        )
     extract_legacy()
     steps = {
         1: ("write", write_cpu, "1: CPU of Lake.write, old vs Delta"),

@@ -216,9 +216,10 @@ def mode_compaction(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def mode_breakdown(p: dict[str, Any]) -> dict[str, Any]:
-    """Delta only: CPU of each step of `DeltaTables.write` for the batches of `mode_write`,
-    and of a plain `write_deltalake(mode="append")` of the same Arrow data (the floor of any
-    Delta write: no merge)."""
+    """Delta only: CPU of each step of `DeltaTables.write` for the batches of `mode_write`
+    (insert-if-absent: the stored keys of the touched partitions read and anti-joined, the
+    rest appended with a fence per project), and of a plain `write_deltalake(mode="append")`
+    of the same Arrow data (the floor of any Delta write)."""
     from deltalake import write_deltalake
 
     from transform.schemas import LOGS
@@ -243,15 +244,15 @@ def mode_breakdown(p: dict[str, Any]) -> dict[str, Any]:
             lambda f=frame: collapse_batch(LOGS, t.check_frame(LOGS, f)),
         )
         parts = [tuple(r) for r in checked.select(keys).unique().iter_rows()]
-        step(
-            "ensure (DeltaTable.create mode=ignore)",
+        table = step(
+            "ensure (DeltaTable.create mode=ignore) + load",
             lambda: dt.ensure("logs", LOGS.polars_schema, keys),
         )
-        data = step("to_arrow", lambda c=checked: t.to_arrow(c))
         step(
-            "merge: load + execute (insert-if-absent)",
-            lambda d=data, ps=parts: dt._merge(LOGS, d, ps),
+            "read stored keys + anti-join + fenced append",
+            lambda tb=table, c=checked, ps=parts: dt._append_absent(tb, LOGS, c, ps),
         )
+        data = step("for comparison: to_arrow", lambda c=checked: t.to_arrow(c))
         step(
             "for comparison: write_deltalake append, same data",
             lambda d=data: write_deltalake(

@@ -28,81 +28,9 @@ cap. Several worker processes against one account each follow the headers, which
 every process's calls.
 """
 
-from extract.audit import AuditCursor, AuditPaginator
-from extract.client import ApiRequest, ClientStats, GroupStats, UbiOpsClient, open_client
-from extract.config import ClientConfig, RetryPolicy
-from extract.errors import (
-    ApiError,
-    ApiUnavailable,
-    AuthError,
-    BadRequest,
-    ExtractError,
-    InvalidProjectName,
-    NotFound,
-    PagingStalled,
-    PermissionDenied,
-    RequestFailed,
-    UnexpectedResponse,
-)
-from extract.interleave import interleave
-from extract.logs import LogCursor, LogPaginator, plan_log_windows
-from extract.logs_current import CurrentLogPaginator
-from extract.pacing import Clock, Pacer, Pacing, RateSignal, SystemClock
-from extract.paging import Page, iter_pages
-from extract.projects import (
-    ProjectListing,
-    check_project_names,
-    list_projects,
-    validate_project_name,
-)
-from extract.request_list import OBJECT_TYPES, ObjectType, RequestCursor, RequestPaginator
-from extract.snapshots import SNAPSHOT_TABLES, fetch_snapshot
-from extract.streams import iter_audit_events, iter_logs, iter_requests
+import lazy_loader
 
-__all__ = [
-    "OBJECT_TYPES",
-    "SNAPSHOT_TABLES",
-    "ApiError",
-    "ApiRequest",
-    "ApiUnavailable",
-    "AuditCursor",
-    "AuditPaginator",
-    "AuthError",
-    "BadRequest",
-    "ClientConfig",
-    "ClientStats",
-    "Clock",
-    "CurrentLogPaginator",
-    "ExtractError",
-    "GroupStats",
-    "InvalidProjectName",
-    "LogCursor",
-    "LogPaginator",
-    "NotFound",
-    "ObjectType",
-    "Pacer",
-    "Pacing",
-    "Page",
-    "PagingStalled",
-    "PermissionDenied",
-    "ProjectListing",
-    "RateSignal",
-    "RequestCursor",
-    "RequestFailed",
-    "RequestPaginator",
-    "RetryPolicy",
-    "SystemClock",
-    "UbiOpsClient",
-    "UnexpectedResponse",
-    "check_project_names",
-    "fetch_snapshot",
-    "interleave",
-    "iter_audit_events",
-    "iter_logs",
-    "iter_pages",
-    "iter_requests",
-    "list_projects",
-    "open_client",
-    "plan_log_windows",
-    "validate_project_name",
-]
+# Names load their module on first use (SPEC 1 lazy loading; the names and their modules are
+# in __init__.pyi, which type checkers read): the command line's start must not pay for
+# modules its command does not use.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

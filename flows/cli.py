@@ -258,6 +258,40 @@ def sql(
 
 
 @app.command()
+def report(
+    since: Annotated[
+        str,
+        typer.Option(
+            envvar="UBIOPS_ETL_REPORT_SINCE",
+            help="Start of the range (ISO 8601 or an age like 30d); the end is now.",
+        ),
+    ] = "30d",
+    project: ProjectOpt = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="HTML file to write (default: <warehouse>/report.html for a local lake, "
+            "./report.html for object storage).",
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Write one self-contained HTML report (charts, latest errors) that works offline."""
+    from flows.report import run_report
+
+    run_cli(
+        lambda: run_report(
+            Settings.from_overrides(warehouse=warehouse, projects=project),
+            since=since,
+            now=_now(),
+            out=out,
+        )
+    )
+
+
+@app.command()
 def serve(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     sync_every: Annotated[

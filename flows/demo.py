@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flows import console
 from flows.errors import UsageError
+from flows.report import build_report
 from flows.runs import execute_run, report_run
 from flows.settings import Settings
 from warehouse import Lake, LakeLocation, format_table, rows_per_table, run_sql
@@ -99,5 +100,7 @@ def run_demo(*, warehouse: str, seed: int, now: datetime, prefect: bool = False)
         console.out.print(format_table(run_sql(location, query)), markup=False, highlight=False)
     bi = location.join("ubiops.duckdb") if location.is_local else "a file UBIOPS_ETL_BI_FILE names"
     hint = ASK_YOUR_OWN.format(warehouse=warehouse, bi=bi)
+    report, _ = build_report(settings, since=f"{DEMO_DAYS + 1}d", now=now)
     console.out.print(f"\nDone in {time.monotonic() - started:.0f}s. {hint}", highlight=False)
+    console.out.print(f"\nReport (open it in a browser): {report}", markup=False, highlight=False)
     return code

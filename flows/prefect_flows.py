@@ -23,6 +23,7 @@ from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
+    acreate_markdown_artifact,
     acreate_progress_artifact,
     acreate_table_artifact,
     update_progress_artifact,
@@ -204,8 +205,13 @@ async def _run(kind: str, params: RunParams) -> dict[str, Any]:
         dispatch=dispatch,
         engine="prefect",
     )
+    markdown = ledger.pop("report_markdown", None)
     if not ledger.get("busy"):
         await _publish(ledger, logger)
+    if markdown is not None:
+        await acreate_markdown_artifact(
+            key="ubiops-report", markdown=markdown, description="the report of the last 30 days"
+        )
     return ledger
 
 

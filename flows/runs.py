@@ -14,7 +14,6 @@ from rich.table import Table
 
 from flows import console
 from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
-from flows.progress import current_progress, reporting
 from flows.settings import ALL_STREAMS, Settings
 from flows.timeparse import parse_instant
 from warehouse import (
@@ -81,6 +80,8 @@ def report_run(ledger: dict[str, Any]) -> int:
     if ledger.get("log_api"):
         endpoint = {"legacy": "POST /logs (legacy)", "current": "GET /logs (current)"}
         console.out.print(f"logs read through {endpoint[ledger['log_api']]}")
+    if ledger.get("report"):
+        console.out.print(f"report: {ledger['report']}", markup=False, highlight=False)
     failed = [s for s in ledger["streams"] if not s["ok"]]
     for s in failed:
         console.err.print(f"{s['stream']} of {s['project']} failed: {s['error']}", markup=False)
@@ -102,6 +103,7 @@ def execute_run(
     configured or the tasks run on Dask, otherwise the same run core directly (no Prefect
     import, no server to start); the run's ledger record either way."""
     from flows import runner
+    from flows.progress import current_progress, reporting
 
     with reporting():
         if settings.use_prefect:

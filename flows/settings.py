@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     """A local path or an object-store URL (s3://, gs://, az://, abfss://)."""
     bi_file: str | None = None
     """Where to write the BI DuckDB file (default: `<warehouse>/ubiops.duckdb` when local)."""
+    report_file: str | None = None
+    """Opt-in: every sync and backfill also writes the report of the last 30 days here (and,
+    as a Prefect flow run, attaches a markdown artifact naming it). Default: no report."""
     keep_removed: timedelta = timedelta(0)
     """How long files that a commit replaced are kept for time travel before the end of a
     run deletes them (0: at once, so plain Parquet readers see each record once)."""

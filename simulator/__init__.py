@@ -10,24 +10,9 @@
 It imports nothing from extract/transform/warehouse/flows: it must not share their assumptions.
 """
 
-from simulator.app import create_app
-from simulator.clock import Clock, ManualClock, SystemClock
-from simulator.faults import Faults
-from simulator.generate import WorldSpec, generate_world
-from simulator.server import ServerHandle, serve_in_thread
-from simulator.stats import SimStats
-from simulator.world import World
+import lazy_loader
 
-__all__ = [
-    "Clock",
-    "Faults",
-    "ManualClock",
-    "ServerHandle",
-    "SimStats",
-    "SystemClock",
-    "World",
-    "WorldSpec",
-    "create_app",
-    "generate_world",
-    "serve_in_thread",
-]
+# Names load their module on first use (SPEC 1 lazy loading; the names and their modules are
+# in __init__.pyi, which type checkers read): the command line's start must not pay for
+# modules its command does not use.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

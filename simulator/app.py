@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from typing import Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,6 +22,7 @@ from simulator.clock import Clock, SystemClock
 from simulator.context import SimContext, json_response
 from simulator.errors import ApiError
 from simulator.faults import RAW_SEND_KEY, FaultMiddleware, Faults, Sleep
+from simulator.modes import API_MODES, ApiMode
 from simulator.world import World
 
 PREFIX = "/v2.1"
@@ -78,10 +78,6 @@ OPERATIONS: tuple[tuple[str, str, str, Handler], ...] = (
     (P + "/requests", "GET", "project_requests_list", streams.project_requests_list),
     (P + "/audit", "GET", "project_audit_events_list", streams.project_audit_events_list),
 )
-
-
-ApiMode = Literal["legacy", "current"]
-API_MODES: tuple[ApiMode, ...] = ("legacy", "current")
 
 
 def operations(api: ApiMode) -> tuple[tuple[str, str, str, Handler], ...]:

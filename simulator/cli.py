@@ -5,17 +5,19 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from starlette.applications import Starlette
 
-from simulator.app import API_MODES, PREFIX, ApiMode, create_app
-from simulator.clock import SystemClock
-from simulator.faults import Faults
-from simulator.generate import WorldSpec, generate_world
-from simulator.server import bind_socket
+from simulator.modes import API_MODES, ApiMode
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from simulator.faults import Faults
+
+# `ubiops-etl` mounts this command at start-up: the server, the world generator and uvicorn
+# are imported only when it runs.
 
 
 def run_server(
@@ -35,6 +37,11 @@ def run_server(
     echo: Callable[[str], None] = print,
 ) -> None:
     """Generate a world relative to the real clock and serve it until interrupted."""
+    from simulator.app import PREFIX, create_app
+    from simulator.clock import SystemClock
+    from simulator.generate import WorldSpec, generate_world
+    from simulator.server import bind_socket
+
     clock = SystemClock()
     spec = WorldSpec(
         seed=seed,
@@ -62,6 +69,8 @@ def run_server(
 
 def serve_forever(app: Starlette, sock: socket.socket) -> None:
     """Block serving `app` on the bound socket until interrupted (Ctrl-C)."""
+    import uvicorn
+
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -171,6 +180,8 @@ def simulator(
     """Serve a generated UbiOps v2.1 API and print the two lines to point a client at it."""
     if api not in API_MODES:
         raise typer.BadParameter(f"--api must be one of {', '.join(API_MODES)}")
+    from simulator.faults import Faults
+
     try:
         faults = Faults(
             p_429=p_429,

@@ -7,25 +7,9 @@
 - `table_reference_markdown()`: the README's table reference, generated from `SCHEMAS`.
 """
 
-from transform.normalization import Normalized, normalize
-from transform.reference import table_reference_markdown
-from transform.schemas import (
-    EVENT_TABLES,
-    REJECTS_SCHEMA,
-    SCHEMAS,
-    SNAPSHOT_TABLES,
-    Column,
-    TableSchema,
-)
+import lazy_loader
 
-__all__ = [
-    "EVENT_TABLES",
-    "REJECTS_SCHEMA",
-    "SCHEMAS",
-    "SNAPSHOT_TABLES",
-    "Column",
-    "Normalized",
-    "TableSchema",
-    "normalize",
-    "table_reference_markdown",
-]
+# Names load their module on first use (SPEC 1 lazy loading; the names and their modules are
+# in __init__.pyi, which type checkers read): the command line's start must not pay for
+# modules its command does not use.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -7,7 +7,8 @@ No I/O here. Each table keeps one row per key:
   wins if its content differs, and re-writing an identical batch changes nothing.
 - replace (snapshots): the project's rows are the batch's.
 
-Delta's merge needs at most one source row per target key, so a batch is collapsed first.
+A batch is collapsed first: Delta's merge needs at most one source row per target key, and
+an append of new keys must not hold one twice.
 """
 
 from __future__ import annotations
@@ -50,17 +51,30 @@ def _col(alias: str, name: str) -> str:
     return f'{alias}."{name}"'
 
 
+def _pruning(
+    schema: TableSchema, partitions: Iterable[tuple[object, ...]], alias: str | None
+) -> list[str]:
+    parts = set(partitions)
+    pruning = []
+    for index, name in enumerate(schema.partition_keys):
+        values = sorted({sql_literal(p[index]) for p in parts})
+        column = _col(alias, name) if alias else f'"{name}"'
+        pruning.append(f"{column} IN ({', '.join(values)})")
+    return pruning
+
+
 def match_predicate(schema: TableSchema, partitions: Iterable[tuple[object, ...]]) -> str:
     """The merge's ON clause: same partition and key, limited to the partitions the batch
     touches so the merge reads only those files."""
     keys = list(dict.fromkeys([*schema.partition_keys, *schema.key]))
     same = " AND ".join(f"{_col(TARGET, k)} = {_col(SOURCE, k)}" for k in keys)
-    parts = sorted(set(partitions), key=str)
-    pruning = []
-    for index, name in enumerate(schema.partition_keys):
-        values = sorted({sql_literal(p[index]) for p in parts})
-        pruning.append(f"{_col(TARGET, name)} IN ({', '.join(values)})")
-    return " AND ".join([same, *pruning])
+    return " AND ".join([same, *_pruning(schema, partitions, TARGET)])
+
+
+def partition_predicate(schema: TableSchema, partitions: Iterable[tuple[object, ...]]) -> str:
+    """The files a batch can meet: those in the partitions it touches (each partition
+    column in the values the batch holds), as a predicate on the table's own columns."""
+    return " AND ".join(_pruning(schema, partitions, None))
 
 
 def supersedes_predicate(schema: TableSchema) -> str:

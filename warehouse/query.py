@@ -30,6 +30,10 @@ from warehouse.views import comment_statements, ident, sql_string, view_statemen
 
 TABLE_VIEWS = [*SCHEMAS, "rejects"]
 BI_FILE = "ubiops.duckdb"
+BI_STORAGE_VERSION = "v1.0.0"
+"""The BI file's storage format: the oldest DuckDB 1.x format, so that the engines BI drivers
+bundle (1.4 in the Grafana plugin, 1.5 in Metabase's driver) open a file written by the
+pinned DuckDB 2.x, whose default format they refuse ("can only read 64-68")."""
 
 
 class QueryResult(NamedTuple):
@@ -142,7 +146,8 @@ def build_bi_database(location: LakeLocation, path: Path | str | None = None) ->
     By default it is `<root>/ubiops.duckdb` for a local root; an object-store root gets one
     only where `path` says (a BI tool opening it then needs DuckDB's httpfs/azure extension
     and its own credentials). The views list the files of the current table versions, so
-    the file is rebuilt after every run.
+    the file is rebuilt after every run. It is written in storage format
+    `BI_STORAGE_VERSION`, which DuckDB 1.4 and later open.
     """
     if path is None and location.local_path is None:
         return None
@@ -150,12 +155,16 @@ def build_bi_database(location: LakeLocation, path: Path | str | None = None) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with duckdb.connect(str(tmp)) as con:
+        with duckdb.connect(":memory:") as con:
             con.execute("SET TimeZone = 'UTC'")
             register_store(con, location)
+            version = sql_string(BI_STORAGE_VERSION)
+            con.execute(f"ATTACH {sql_string(str(tmp))} AS bi (STORAGE_VERSION {version})")
+            con.execute("USE bi")
             for statement in _view_statements(location) + comment_statements():
                 con.execute(statement)
-            con.execute("CHECKPOINT")
+            con.execute("USE memory")
+            con.execute("DETACH bi")  # checkpoints: the file is complete, with no WAL
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

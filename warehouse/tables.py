@@ -1,11 +1,18 @@
 """Delta tables: one atomic commit per batch, the live files of a table, compaction, sweeping.
 
 Every data table and every rejects table is a Delta table written with delta-rs. A batch is
-one commit: logs and audit events are merged insert-if-absent, requests upserted (newest
-`_extracted_at` wins), snapshots overwrite their projects' rows. Merges name the partitions
-they touch, so they read only those files. A commit that meets a concurrent one (another run
-writing another project of the same table) is retried on the new table version; delta-rs
-commits with a conditional put, so two commits never both land as the same version.
+one commit: logs and audit events insert only keys not yet stored, requests are upserted
+(newest `_extracted_at` wins), snapshots overwrite their projects' rows. Each reads only the
+partitions the batch touches. A commit that meets a concurrent one is retried on the new
+table version; delta-rs commits with a conditional put, so two commits never both land as
+the same version.
+
+Insert-if-absent is an anti-join against the stored keys of the touched partitions and a
+plain append (a Delta merge costs three times as much CPU, bench/lake.md). An append does
+not conflict with other appends, so each one carries a Delta application transaction per
+project it writes (`ubiops-etl/<table>/<project>`): two writers of one project's table that
+read the same version cannot both commit, the second is retried and re-reads the keys the
+first one stored. The (project, stream) lease keeps that rare; the fence makes it harmless.
 """
 
 from __future__ import annotations
@@ -14,12 +21,17 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import unquote
 
 import polars as pl
-import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake import (
+    CommitProperties,
+    DeltaTable,
+    Transaction,
+    WriterProperties,
+    write_deltalake,
+)
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from tenacity import (
     Retrying,
@@ -37,10 +49,14 @@ from warehouse.merge import (
     TARGET,
     collapse_batch,
     match_predicate,
+    partition_predicate,
     replace_predicate,
     supersedes_predicate,
 )
 from warehouse.objects import ObjectStore
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -213,23 +229,60 @@ class DeltaTables:
         ):
             return WriteResult(schema.name, rows_in, 0, 0, 0)
         table = self.ensure(schema.name, schema.polars_schema, keys)
-        data = to_arrow(frame)
         if schema.merge == "replace":
+            data = to_arrow(frame)
             self._commit(lambda: self._replace(schema, data, projects))
             return WriteResult(schema.name, rows_in, frame.height, 0, len(projects))
         attempts = iter(range(COMMIT_ATTEMPTS))
 
-        def merge() -> dict[str, Any]:
+        def fresh() -> DeltaTable:
             if next(attempts):  # a retry after a conflicting commit: read the new versions
                 table.update_incremental()
-            return self._merge(table, schema, data, partitions)
+            return table
 
-        metrics = self._commit(merge)
+        if schema.merge == "dedupe":
+            appended = self._commit(lambda: self._append_absent(fresh(), schema, frame, partitions))
+            return WriteResult(schema.name, rows_in, appended, 0, len(partitions))
+        data = to_arrow(frame)
+        metrics = self._commit(lambda: self._upsert(fresh(), schema, data, partitions))
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
         return WriteResult(schema.name, rows_in, inserted + updated, updated, len(partitions))
 
-    def _merge(
+    def _append_absent(
+        self,
+        table: DeltaTable,
+        schema: TableSchema,
+        frame: pl.DataFrame,
+        partitions: list[tuple[Any, ...]],
+    ) -> int:
+        """Append the rows whose key the touched partitions do not hold yet, as of the
+        table's loaded version, fenced per project; the number of rows appended."""
+        keys = list(dict.fromkeys([*schema.partition_keys, *schema.key]))
+        stored = table.to_pyarrow_dataset(
+            file_pruning_predicate=partition_predicate(schema, partitions)
+        ).to_table(columns=keys)
+        if stored.num_rows:
+            held = pl.DataFrame(stored).cast({k: frame.schema[k] for k in keys})
+            frame = frame.join(held, on=keys, how="anti", nulls_equal=True)
+        if not frame.height:
+            return 0
+        fences = []
+        for project in sorted({str(p[0]) for p in partitions}):
+            app_id = f"ubiops-etl/{schema.name}/{project}"
+            fences.append(Transaction(app_id, (table.transaction_version(app_id) or 0) + 1))
+        write_deltalake(
+            table,
+            to_arrow(frame),
+            mode="append",
+            schema_mode="merge",
+            partition_by=list(schema.partition_keys),
+            writer_properties=WRITER,
+            commit_properties=CommitProperties(custom_metadata=APP, app_transactions=fences),
+        )
+        return frame.height
+
+    def _upsert(
         self,
         table: DeltaTable,
         schema: TableSchema,
@@ -245,8 +298,7 @@ class DeltaTables:
             writer_properties=WRITER,
             commit_properties=CommitProperties(custom_metadata=APP),
         )
-        if schema.merge == "upsert":
-            merger = merger.when_matched_update_all(predicate=supersedes_predicate(schema))
+        merger = merger.when_matched_update_all(predicate=supersedes_predicate(schema))
         return dict(merger.when_not_matched_insert_all().execute())
 
     def _replace(self, schema: TableSchema, data: pa.Table, projects: set[str]) -> None:
@@ -305,6 +357,8 @@ class DeltaTables:
         table = self.load(folder)
         if table is None:
             return None
+        import pyarrow as pa  # writers only: `status` and `sql` start without it
+
         return pl.DataFrame(pa.table(table.get_add_actions(flatten=True)))
 
     @_stored

@@ -147,6 +147,40 @@ MART_DESCRIPTIONS = {
 }
 
 
+MART_COLUMNS: dict[str, dict[str, str]] = {
+    "mart_requests_daily": {
+        "project": "Project the requests belong to.",
+        "day": "UTC day the requests were created.",
+        "object_type": "deployment or pipeline.",
+        "object_name": "Deployment or pipeline name.",
+        "requests": "Requests created that day.",
+        "finished": "Of those, requests completed, failed or cancelled.",
+        "failures": "Of those, requests that failed.",
+        "failure_rate": "failures / finished; null when none finished.",
+        "p50_queue_seconds": "Median seconds from creation to start.",
+        "p95_queue_seconds": "95th percentile of seconds from creation to start.",
+        "p50_run_seconds": "Median seconds from start to completion.",
+        "p95_run_seconds": "95th percentile of seconds from start to completion.",
+    },
+    "mart_error_logs_daily": {
+        "project": "Project the logs belong to.",
+        "day": "UTC day of the log lines.",
+        "deployment_name": "Deployment that logged (null for pipeline or project logs).",
+        "deployment_version": "Deployment version that logged.",
+        "pipeline_name": "Pipeline that logged.",
+        "error_logs": "Log lines with level error.",
+    },
+    "mart_audit_actions_daily": {
+        "project": "Project the events belong to.",
+        "day": "UTC day of the events.",
+        "user": "Email of the user who acted.",
+        "action": "create, update, delete or info.",
+        "events": "Audit events.",
+    },
+}
+"""What each mart column means, for BI tools (COMMENT ON COLUMN)."""
+
+
 def comment_statements() -> list[str]:
     """COMMENT ON statements from the schemas' descriptions, so BI tools show what a column
     means (they run after `view_statements`)."""
@@ -162,6 +196,11 @@ def comment_statements() -> list[str]:
     statements.append(f"COMMENT ON VIEW rejects IS {sql_string(refused)}")
     statements.extend(
         f"COMMENT ON VIEW {name} IS {sql_string(text)}" for name, text in MART_DESCRIPTIONS.items()
+    )
+    statements.extend(
+        f"COMMENT ON COLUMN {name}.{ident(column)} IS {sql_string(text)}"
+        for name, columns in MART_COLUMNS.items()
+        for column, text in columns.items()
     )
     return statements
 

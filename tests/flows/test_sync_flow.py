@@ -169,3 +169,34 @@ async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_pa
         f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
     ).fetchall()[0][0]
     assert after == before
+
+
+async def test_sync_with_a_report_file_writes_it_and_attaches_a_markdown_artifact(
+    sim, tmp_path, monkeypatch
+):
+    """With UBIOPS_ETL_REPORT_FILE set, the sync flow writes the report there after the run
+    and publishes a markdown artifact naming it; the token appears in neither."""
+    out = tmp_path / "out" / "report.html"
+    monkeypatch.setenv("UBIOPS_ETL_REPORT_FILE", str(out))
+    ledger = await sync_flow(warehouse=str(tmp_path / "lake"), since="4d")
+    assert ledger["ok"], ledger
+    assert ledger["report"] == str(out)
+    assert "report_markdown" not in ledger
+    page = out.read_text()
+    assert page.count('<figure class="chart"') == 5
+    assert sim.world.token not in page
+    async with get_client() as client:
+        artifacts = await client.read_latest_artifacts()
+    found = [a for a in artifacts if a.key == "ubiops-report"]
+    assert found, [a.key for a in artifacts]
+    assert found[0].type == "markdown"
+    assert str(out) in str(found[0].data)
+    assert sim.world.token not in str(found[0].data)
+
+
+async def test_sync_without_a_report_file_writes_no_report(sim, tmp_path):
+    """The report is opt-in: a plain sync writes no report file."""
+    ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
+    assert ledger["ok"], ledger
+    assert "report" not in ledger
+    assert not (tmp_path / "report.html").exists()

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 from lake_examples import data_files
 
 from transform.schemas import LOGS
 from warehouse import Lake, LakeLocation, run_sql
 from warehouse.errors import StorageError
-from warehouse.tables import to_arrow
+from warehouse.objects import ObjectStore
+from warehouse.tables import DeltaTables, to_arrow
 
 
 def test_an_upload_whose_commit_never_landed_is_invisible_and_swept(root, frame, direct):
@@ -93,3 +94,48 @@ def test_a_store_failure_is_a_storage_error_that_names_the_object(tmp_path):
     Path(root.uri, "_state", "streams", "alpha").write_text("not a folder")
     with pytest.raises(StorageError, match="alpha"):
         lake.state.commit("alpha", "logs", {"cursor": 1})
+
+
+class StaleTables(DeltaTables):
+    """A writer whose table handle stays at the version it read first, like a second run of
+    the same project that read the table before another's commit landed (a lease holder
+    paused past its lease, say)."""
+
+    def __init__(self, location: LakeLocation, store: ObjectStore, stale: DeltaTable) -> None:
+        super().__init__(location, store)
+        self._stale = stale
+
+    def ensure(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
+        return self._stale
+
+
+def test_two_writers_of_one_project_that_read_one_version_store_each_id_once(root, frame):
+    """Insert-if-absent is an anti-join plus an append: a writer whose keys were read before
+    a concurrent commit of the same project is refused by the project's fence, re-reads the
+    keys and appends nothing twice."""
+    lake = Lake.open(root)
+    lake.write("logs", frame("logs", [{"id": "0" * 24}]))
+    stale = lake.tables.load("logs")
+    assert stale is not None
+    batch = frame("logs", [{"id": f"{i:024d}"} for i in range(1, 6)])
+    first = lake.write("logs", batch)
+    late = StaleTables(root, lake.store, stale).write(LOGS, batch)
+    assert (first.rows_written, late.rows_written) == (5, 0)
+    assert run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows == [(6, 6)]
+
+
+def test_writers_of_different_projects_append_from_one_version(root, frame):
+    """The fence is per project: a writer of another project that read the same version
+    commits its rows without being refused."""
+    lake = Lake.open(root)
+    lake.write("logs", frame("logs", [{"id": "0" * 24}]))
+    stale = lake.tables.load("logs")
+    assert stale is not None
+    lake.write("logs", frame("logs", [{"id": "1" * 24}]))
+    beta = frame("logs", [{"id": "1" * 24, "project": "beta"}])
+    assert StaleTables(root, lake.store, stale).write(LOGS, beta).rows_written == 1
+    assert run_sql(root, "SELECT project, id FROM logs ORDER BY ALL").rows == [
+        ("alpha", "0" * 24),
+        ("alpha", "1" * 24),
+        ("beta", "1" * 24),
+    ]

@@ -1,0 +1,27 @@
+"""Type stub: the names `__init__.py` loads on first use (lazy_loader.attach_stub)."""
+
+from .normalization import (
+    Normalized,
+    normalize,
+)
+from .reference import table_reference_markdown
+from .schemas import (
+    EVENT_TABLES,
+    REJECTS_SCHEMA,
+    SCHEMAS,
+    SNAPSHOT_TABLES,
+    Column,
+    TableSchema,
+)
+
+__all__ = [
+    "EVENT_TABLES",
+    "REJECTS_SCHEMA",
+    "SCHEMAS",
+    "SNAPSHOT_TABLES",
+    "Column",
+    "Normalized",
+    "TableSchema",
+    "normalize",
+    "table_reference_markdown",
+]
