@@ -178,7 +178,7 @@ async def test_sync_with_a_report_file_writes_it_and_attaches_a_markdown_artifac
     and publishes a markdown artifact naming it; the token appears in neither."""
     out = tmp_path / "out" / "report.html"
     monkeypatch.setenv("UBIOPS_ETL_REPORT_FILE", str(out))
-    ledger = await sync_flow(warehouse=str(tmp_path / "lake"), since="4d")
+    ledger = await sync_flow(RunParams(warehouse=str(tmp_path / "lake"), since="4d"))
     assert ledger["ok"], ledger
     assert ledger["report"] == str(out)
     assert "report_markdown" not in ledger
@@ -196,7 +196,7 @@ async def test_sync_with_a_report_file_writes_it_and_attaches_a_markdown_artifac
 
 async def test_sync_without_a_report_file_writes_no_report(sim, tmp_path):
     """The report is opt-in: a plain sync writes no report file."""
-    ledger = await sync_flow(warehouse=str(tmp_path), since="4d")
+    ledger = await sync_flow(RunParams(warehouse=str(tmp_path), since="4d"))
     assert ledger["ok"], ledger
     assert "report" not in ledger
     assert not (tmp_path / "report.html").exists()
