@@ -26,7 +26,14 @@ from warehouse.layout import rejects_key
 from warehouse.location import LakeLocation
 from warehouse.objects import ObjectStore
 from warehouse.tables import DeltaTables
-from warehouse.views import comment_statements, ident, sql_string, view_statements
+from warehouse.views import (
+    MARTS,
+    VIEWS,
+    comment_statements,
+    ident,
+    sql_string,
+    view_statements,
+)
 
 TABLE_VIEWS = [*SCHEMAS, "rejects"]
 BI_FILE = "ubiops.duckdb"
@@ -43,11 +50,28 @@ class QueryResult(NamedTuple):
     rows: list[tuple[Any, ...]]
 
 
-def _view_statements(location: LakeLocation) -> list[str]:
+def _view_statements(location: LakeLocation, only: frozenset[str] | None = None) -> list[str]:
     tables = DeltaTables(location, ObjectStore(location))
-    files = {name: tables.current(name) for name in SCHEMAS}
-    rejects = [f for name in SCHEMAS for f in tables.live_files(rejects_key(name)) or []]
-    return view_statements(files, rejects)
+    files = {name: tables.current(name) for name in SCHEMAS if only is None or name in only}
+    rejects = []
+    if only is None or "rejects" in only:
+        rejects = [f for name in SCHEMAS for f in tables.live_files(rejects_key(name)) or []]
+    return view_statements(files, rejects, only)
+
+
+def views_read_by(sql: str) -> frozenset[str] | None:
+    """The lake's views a query reads, each mart with the views it reads; None when DuckDB
+    sees no view of the lake in it (`SHOW TABLES`, `duckdb_views()`, `information_schema`)
+    or cannot tell without the views (then every view is built). Building only these spares
+    a query the Delta logs and the binding of the views it does not read."""
+    try:
+        named = {name.lower() for name in duckdb.get_table_names(sql, qualified=False)}
+    except duckdb.Error:
+        return None
+    wanted = named & set(VIEWS)
+    for mart in wanted & MARTS.keys():
+        wanted |= {name.lower() for name in duckdb.get_table_names(MARTS[mart])}
+    return frozenset(wanted) or None
 
 
 def register_store(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> None:
@@ -64,9 +88,13 @@ def register_store(con: duckdb.DuckDBPyConnection, location: LakeLocation) -> No
 
 
 def connect(
-    location: LakeLocation, read_only: bool = True, comments: bool = False
+    location: LakeLocation,
+    read_only: bool = True,
+    comments: bool = False,
+    views: frozenset[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the lake's views and marts, as of now.
+    """An in-memory DuckDB connection with the lake's views and marts, as of now (only
+    `views` if given, see `views_read_by`).
 
     With `read_only` (the default) the connection can read files only under the root and its
     settings are locked, so SQL cannot reach other files or switch the limits off.
@@ -74,7 +102,8 @@ def connect(
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")  # the lake is UTC; show it so whatever the host says
     register_store(con, location)
-    for statement in _view_statements(location) + (comment_statements() if comments else []):
+    statements = _view_statements(location, views)
+    for statement in statements + (comment_statements() if comments else []):
         con.execute(statement)
     if read_only:
         root = location.uri + ("/" if not location.is_local else os.sep)
@@ -107,7 +136,7 @@ def check_read_only(sql: str) -> None:
 
 
 def _execute(location: LakeLocation, sql: str) -> QueryResult:
-    with connect(location) as con:
+    with connect(location, views=views_read_by(sql)) as con:
         relation = con.execute(sql)
         columns = [d[0] for d in relation.description or []]
         return QueryResult(columns, relation.fetchall())

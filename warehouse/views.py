@@ -10,6 +10,8 @@ file holding these views from anywhere. A table with no commit yet gets a typed,
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from transform.schemas import (
@@ -205,13 +207,32 @@ def comment_statements() -> list[str]:
     return statements
 
 
-def view_statements(files: dict[str, TableVersion | None], rejects: list[str]) -> list[str]:
+VIEWS: tuple[str, ...] = (
+    *(schema.name for schema in (*EVENT_TABLES, *SNAPSHOT_TABLES)),
+    "rejects",
+    *MARTS,
+)
+"""Every view of the lake, in dependency order."""
+
+
+def view_statements(
+    files: dict[str, TableVersion | None],
+    rejects: list[str],
+    only: Collection[str] | None = None,
+) -> list[str]:
     """CREATE VIEW statements for every table (from its live files), `rejects` and the
-    marts, in dependency order."""
+    marts, in dependency order; with `only`, for those views alone (a mart needs the views
+    it reads in `only` too)."""
     statements = []
     for schema in (*EVENT_TABLES, *SNAPSHOT_TABLES):
-        body = table_view_sql(schema, files.get(schema.name))
-        statements.append(f"CREATE OR REPLACE VIEW {ident(schema.name)} AS {body}")
-    statements.append(f"CREATE OR REPLACE VIEW rejects AS {rejects_view_sql(rejects)}")
-    statements.extend(f"CREATE OR REPLACE VIEW {name} AS {body}" for name, body in MARTS.items())
+        if only is None or schema.name in only:
+            body = table_view_sql(schema, files.get(schema.name))
+            statements.append(f"CREATE OR REPLACE VIEW {ident(schema.name)} AS {body}")
+    if only is None or "rejects" in only:
+        statements.append(f"CREATE OR REPLACE VIEW rejects AS {rejects_view_sql(rejects)}")
+    statements.extend(
+        f"CREATE OR REPLACE VIEW {name} AS {body}"
+        for name, body in MARTS.items()
+        if only is None or name in only
+    )
     return statements

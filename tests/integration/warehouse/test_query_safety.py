@@ -120,3 +120,13 @@ def test_an_s3_root_confines_queries_to_its_prefix(s3_root, s3_server, frame):
     with pytest.raises(duckdb.PermissionException):
         run_sql(root, f"SELECT * FROM read_csv('s3://{other}/x.csv')")
     assert build_bi_database(root) is None
+
+
+def test_a_query_builds_only_the_views_it_reads(lake_with_logs):
+    """`sql` over one table builds that view alone (no other table's Delta log is read);
+    listing the views builds them all."""
+    listed = "SELECT list(view_name ORDER BY view_name) FROM duckdb_views() WHERE NOT internal"
+    one = run_sql(lake_with_logs, f"SELECT (SELECT count(*) FROM logs), ({listed})").rows
+    assert one == [(2, ["logs"])]
+    every = run_sql(lake_with_logs, listed).rows[0][0]
+    assert {"logs", "requests", "rejects", "mart_requests_daily"} <= set(every)

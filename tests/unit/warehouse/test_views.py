@@ -8,7 +8,14 @@ import pytest
 
 from transform.schemas import LOGS, SCHEMAS
 from warehouse.errors import QueryRefused
-from warehouse.query import QueryResult, check_read_only, format_csv, format_json, format_table
+from warehouse.query import (
+    QueryResult,
+    check_read_only,
+    format_csv,
+    format_json,
+    format_table,
+    views_read_by,
+)
 from warehouse.tables import TableVersion
 from warehouse.views import duckdb_type, ident, sql_string, table_view_sql, view_statements
 
@@ -136,3 +143,39 @@ def test_table_output_aligns_columns():
     assert len(lines) == 4
     assert "NULL" in lines[3]
     assert len({len(line) for line in lines}) == 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT count(*) FROM logs", {"logs"}),
+        (
+            'SELECT * FROM main."Requests" r JOIN projects p ON r.project = p.project',
+            {"requests", "projects"},
+        ),
+        ("SELECT * FROM logs WHERE id IN (SELECT id FROM audit_events)", {"logs", "audit_events"}),
+        ("SELECT * FROM mart_error_logs_daily", {"mart_error_logs_daily", "logs"}),
+        ("EXPLAIN ANALYZE SELECT * FROM mart_requests_daily", {"mart_requests_daily", "requests"}),
+        ("SELECT * FROM rejects", {"rejects"}),
+        # DuckDB binds some clauses to name the tables; where that needs the views: all.
+        ("SELECT * FROM requests JOIN projects USING (project)", None),
+        ("SHOW TABLES", None),
+        ("SELECT * FROM duckdb_views()", None),
+        ("SELECT 1", None),
+    ],
+)
+def test_a_query_gets_the_views_it_names_and_what_marts_read(sql, expected):
+    """Only the lake views a query names are built, each mart with the table it reads; a
+    query that names none (listing the views, say), or whose names DuckDB cannot tell
+    without the views, gets them all (None)."""
+    wanted = views_read_by(sql)
+    assert wanted == (None if expected is None else frozenset(expected))
+
+
+def test_statements_for_some_views_create_only_those():
+    """`only` keeps the CREATE VIEW statements of the views asked for, in order."""
+    statements = view_statements({"logs": None}, [], only={"logs", "mart_error_logs_daily"})
+    assert [s.split(" AS ")[0] for s in statements] == [
+        'CREATE OR REPLACE VIEW "logs"',
+        "CREATE OR REPLACE VIEW mart_error_logs_daily",
+    ]
