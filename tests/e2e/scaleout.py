@@ -11,7 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,3 +211,16 @@ def final_state(api: str, flow_run_id: str) -> str | None:
     with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
         state = client.read_flow_run(flow_run_id).state
     return state.type.value if state is not None and state.is_final() else None
+
+
+def delete_deployments(api: str, names: list[str]) -> None:
+    """Remove deployments a test registered, so later tests on the session's server that
+    register the same names (serve) see only their own."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        for name in names:
+            with suppress(ObjectNotFound):
+                client.delete_deployment(client.read_deployment_by_name(name).id)

@@ -14,6 +14,7 @@ from e2e.scaleout import (
     BIN,
     COUNT_SQL,
     dask_cluster,
+    delete_deployments,
     env_for,
     final_state,
     lake_counts,
@@ -83,9 +84,11 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`ubiops-etl deploy --pool` registers the deployments; a process worker runs the sync
-    deployment, whose tasks run on a Dask cluster of two worker processes and write a lake
-    on the S3 server. One Dask worker is killed while it runs tasks: the run completes and
-    names the tasks that failed; the next deployment run lands all 20 projects exactly."""
+        deployment, whose tasks run on a Dask cluster of two worker processes and write a lake
+        on the S3 server. One Dask worker is killed while it runs tasks: the run completes and
+        names the tasks that failed; the next deployment run lands all 20 projects exactly (logs,
+    requests and audit events; snapshots, seven small tables per project, are left out to keep
+    the S3 server's work short)."""
     root = f"s3://{s3_server.new_bucket()}/lake"
     for name, value in s3_server.env().items():
         monkeypatch.setenv(name, value)
@@ -123,6 +126,7 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
                 cluster.address,
                 "--sync-cron",
                 "0 0 1 1 *",  # no scheduled run during the test
+                *("--stream", "logs", "--stream", "requests", "--stream", "audit_events"),
             )
             assert deployed.returncode == 0, deployed.stderr
             assert "ubiops-sync/ubiops-sync" in deployed.stdout
@@ -159,6 +163,8 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
             finally:
                 worker.terminate()
                 worker.wait(timeout=30)
+                names = ("ubiops-sync", "ubiops-backfill", "ubiops-compact")
+                delete_deployments(prefect_api, [f"{name}/{name}" for name in names])
         runs = Lake.open(LakeLocation.parse(root, os.environ)).ledger.read()
         assert [r["ok"] for r in runs] == [False, True]
         assert {r["engine"] for r in runs} == {"prefect"}
