@@ -118,8 +118,8 @@ def split_request_windows(plan: list[RequestWindow], parts: int) -> list[Request
         if cursor is not None or count == 1:
             out.append((start, end, cursor))
             continue
-        step = (end - start) / count
-        edges = [start + step * i for i in range(count)] + [end]
+        # Each edge rounds on its own (a rounded step would pile its error onto the last window).
+        edges = [start + (end - start) * i / count for i in range(count)] + [end]
         out.extend((a, b, None) for a, b in pairwise(edges))
     return out
 
