@@ -3,7 +3,7 @@
     python -m bench.etl_child '{"host": ..., "token": ..., "warehouse": ..., "since": ...,
                                 "until": ..., "concurrency": 8, "rate_per_minute": 100000}'
 
-Runs the Prefect-free core (`flows.runner.execute`, the same code the Prefect flow calls)
+Runs the Prefect-free core (`flows.core.runner.execute`, the same code the Prefect flow calls)
 and prints one JSON line: wall seconds, CPU seconds (user + system, all threads) of the run
 alone and of the imports, peak RSS, and the run's summary. With `"profile": "out.html"`
 the run is profiled with pyinstrument.
@@ -28,8 +28,8 @@ from typing import Any  # noqa: E402
 
 from pydantic import SecretStr  # noqa: E402
 
-from flows import runner  # noqa: E402
-from flows.settings import Settings  # noqa: E402
+from flows.core import runner  # noqa: E402
+from flows.core.settings import Settings  # noqa: E402
 
 
 def cpu_now() -> float:
@@ -74,8 +74,8 @@ def main() -> None:
         # A/B switch for the before/after of the Sink's chunked normalisation (1 = per page).
         import functools
 
-        import flows.streams.context as stream_context
-        from flows.sink import Sink
+        import flows.core.streams.context as stream_context
+        from flows.core.sink import Sink
 
         stream_context.Sink = functools.partial(  # type: ignore[misc]
             Sink, normalize_rows=params["normalize_rows"]
@@ -83,7 +83,7 @@ def main() -> None:
     import_cpu, import_rss = cpu_now() - CPU0, peak_rss_mb()
     if params.get("no_request_split"):
         # A/B switch for the before/after of paging requests in concurrent sub-windows.
-        import flows.streams.requests as request_stream
+        import flows.core.streams.requests as request_stream
 
         request_stream.split_request_windows = lambda plan, parts: plan  # type: ignore[assignment]
     profiler = None

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from flows import console
-from flows.errors import run_cli
-from flows.settings import DEFAULT_WAREHOUSE, Settings
+from flows.core.errors import EXIT_OK, as_user_error
+from flows.core.settings import DEFAULT_WAREHOUSE, Settings
 
 # Prefect reads its settings at import time: keep the CLI quiet and offline unless told otherwise.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -113,6 +113,28 @@ ApiOpt = Annotated[
         "default), legacy (POST /logs, API v2.1) or current (GET /logs).",
     ),
 ]
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    console.err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def run_cli(action: Callable[[], int | None]) -> None:
+    """Run a command body; translate expected failures; exit with the body's code."""
+    try:
+        code = action() or EXIT_OK
+    except KeyboardInterrupt:
+        raise fail(
+            "interrupted; the next run resumes from the last committed cursor", 130
+        ) from None
+    except Exception as exc:
+        expected = as_user_error(exc)
+        if expected is None:
+            raise
+        raise fail(str(expected), expected.exit_code) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def _now() -> datetime:
@@ -279,7 +301,7 @@ def report(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
     """Write one self-contained HTML report (charts, latest errors) that works offline."""
-    from flows.report import run_report
+    from flows.runs import run_report
 
     run_cli(
         lambda: run_report(

@@ -11,10 +11,10 @@ import time
 from datetime import datetime
 
 from flows import console
-from flows.errors import UsageError
-from flows.report import build_report
+from flows.core.errors import UsageError
+from flows.core.report_file import build_report
+from flows.core.settings import Settings
 from flows.runs import execute_run, report_run
-from flows.settings import Settings
 from warehouse import Lake, LakeLocation, format_table, rows_per_table, run_sql
 
 DEMO_MARKER = ".ubiops-etl-demo"

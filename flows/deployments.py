@@ -11,14 +11,15 @@ for `prefect deploy --all`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.errors import UsageError
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.core.timeparse import parse_age
 from flows.params import RunParams
-from flows.settings import Settings
-from flows.timeparse import parse_age
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINTS = {
@@ -86,9 +87,9 @@ def deploy_to_pool(
     from prefect.types.entrypoint import EntrypointType
     from prefect.utilities.importtools import import_object
 
-    from flows.serve import prefect_api_url
+    from flows.runs import prefect_api_url
 
-    if prefect_api_url() is None:
+    if prefect_api_url(os.environ) is None:
         raise UsageError(
             "deploy needs a Prefect server: run `prefect server start` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api (or use Prefect Cloud)"

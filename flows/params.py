@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from extract.config import LogApi
-from flows.settings import Settings, Stream, TaskRunnerName
+from flows.core.settings import Settings, Stream, TaskRunnerName
 
 
 class RunParams(BaseModel):

@@ -32,12 +32,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import runner
+from flows.core import runner
+from flows.core.runner import PairJob, PairOutcome
+from flows.core.settings import Settings
+from flows.core.summary import StreamResult, table_rows
 from flows.params import RunParams
 from flows.progress import RunProgress, current_progress
-from flows.runner import PairJob, PairOutcome
-from flows.settings import Settings
-from flows.summary import StreamResult, table_rows
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 # Tasks each Dask worker process runs at once: they wait on the API, not the CPU.

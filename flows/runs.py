@@ -7,15 +7,20 @@ commands that use them, so `status`, `sql` and `--help` start in well under a se
 from __future__ import annotations
 
 import asyncio
+import os
+import tomllib
+from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from flows import console
-from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
-from flows.settings import ALL_STREAMS, Settings
-from flows.timeparse import parse_instant
+from flows.core.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
+from flows.core.report_file import build_report
+from flows.core.settings import ALL_STREAMS, Settings
+from flows.core.timeparse import parse_instant
 from warehouse import (
     Lake,
     format_csv,
@@ -25,10 +30,38 @@ from warehouse import (
 )
 
 
+def prefect_api_url(env: Mapping[str, str]) -> str | None:
+    """The Prefect API this process would report to: `PREFECT_API_URL`, else the active
+    Prefect profile's. Read without importing Prefect, which takes seconds."""
+    if env.get("PREFECT_API_URL"):
+        return env["PREFECT_API_URL"]
+    home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(env.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = env.get("PREFECT_PROFILE") or doc.get("active")
+    profiles = doc.get("profiles")
+    profile = profiles.get(active) if isinstance(profiles, dict) and active else None
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    return str(url) if url else None
+
+
+def use_prefect(settings: Settings) -> bool:
+    """Whether runs go through Prefect: asked for, a Prefect API is configured, or the
+    tasks run on Dask (Prefect's DaskTaskRunner distributes them)."""
+    return (
+        settings.prefect
+        or settings.task_runner == "dask"
+        or prefect_api_url(os.environ) is not None
+    )
+
+
 async def preflight(settings: Settings) -> list[str]:
     """Fail fast, before any Prefect run, on a bad token, host or project name."""
     from extract import open_client
-    from flows import runner
+    from flows.core import runner
 
     async with open_client(runner.client_config(settings)) as client:
         projects, skipped = await runner.resolve_projects(client, settings.projects)
@@ -102,11 +135,11 @@ def execute_run(
     """Run `sync` or `backfill` as a Prefect flow run when Prefect is asked for or
     configured or the tasks run on Dask, otherwise the same run core directly (no Prefect
     import, no server to start); the run's ledger record either way."""
-    from flows import runner
+    from flows.core import runner
     from flows.progress import current_progress, reporting
 
     with reporting():
-        if settings.use_prefect:
+        if use_prefect(settings):
             from flows.params import RunParams
             from flows.prefect_flows import backfill_flow, sync_flow
 
@@ -135,12 +168,12 @@ def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -
 
 def run_compact(settings: Settings) -> int:
     """`ubiops-etl compact` (a Prefect flow run when Prefect is asked for or configured)."""
-    if settings.use_prefect:
+    if use_prefect(settings):
         from flows.prefect_flows import compact_flow
 
         report = compact_flow(warehouse=settings.warehouse)
     else:
-        from flows import runner
+        from flows.core import runner
 
         report = runner.compact(settings)
     console.out.print(
@@ -149,6 +182,13 @@ def run_compact(settings: Settings) -> int:
     )
     for name in report["skipped_busy"]:
         console.err.print(f"{name} skipped: another run is writing it", markup=False)
+    return EXIT_OK
+
+
+def run_report(settings: Settings, *, since: str, now: datetime, out: str | None) -> int:
+    """`ubiops-etl report`: write the file and print its path."""
+    path, _ = build_report(settings, since=since, now=now, out=out)
+    console.out.print(f"report: {path}", markup=False, highlight=False)
     return EXIT_OK
 
 
@@ -216,7 +256,7 @@ def _short(moment: datetime | None) -> str:
 
 def _cursor_of(state: dict[str, Any], stream: str) -> datetime | None:
     """The point up to which a stream is complete, from its committed state."""
-    from flows import intervals
+    from flows.core import intervals
 
     if stream == "logs":
         return intervals.covered_until(intervals.from_json(state.get("completed", [])))

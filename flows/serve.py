@@ -7,18 +7,13 @@ what to run instead of pretending to serve.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from flows.errors import UsageError
-from flows.settings import Settings
-from flows.timeparse import parse_age
-
-
-def prefect_api_url() -> str | None:
-    from prefect.settings import PREFECT_API_URL
-
-    value = PREFECT_API_URL.value()
-    return str(value) if value else None
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.core.timeparse import parse_age
+from flows.runs import prefect_api_url
 
 
 def build_deployments(
@@ -62,7 +57,7 @@ def serve_deployments(
 ) -> int:
     """Register the deployments and serve them until interrupted."""
     settings.require_token()
-    if prefect_api_url() is None:
+    if prefect_api_url(os.environ) is None:
         raise UsageError(
             "serve needs a Prefect API that can schedule: run `prefect server start` and "
             "set PREFECT_API_URL=http://127.0.0.1:4200/api (or use Prefect Cloud)"

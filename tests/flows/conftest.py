@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.runner import using_clock
+from flows.core.runner import using_clock
 from simulator import ManualClock, World, WorldSpec, create_app, generate_world, serve_in_thread
 
 SPEC = WorldSpec(

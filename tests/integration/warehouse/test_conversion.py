@@ -21,8 +21,8 @@ import pytest
 from lake_examples import read_direct
 
 import warehouse.convert as convert
-from flows.runner import execute, using_clock
-from flows.settings import Settings
+from flows.core.runner import execute, using_clock
+from flows.core.settings import Settings
 from simulator import ManualClock, WorldSpec, create_app, generate_world, serve_in_thread
 from warehouse import Lake, LakeLocation, rows_per_table
 

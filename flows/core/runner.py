@@ -32,11 +32,11 @@ from extract import (
     validate_project_name,
 )
 from extract.errors import ExtractError, InvalidProjectName
-from flows import streams
-from flows.errors import UsageError
-from flows.settings import Settings
-from flows.summary import RunSummary, StreamResult
-from flows.timeparse import parse_instant
+from flows.core import streams
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.core.summary import RunSummary, StreamResult
+from flows.core.timeparse import parse_instant
 from warehouse import Lake, Lease, LeaseBusy, LeaseLost, WarehouseError, build_bi_database
 from warehouse.layout import lease_name
 
@@ -222,7 +222,7 @@ async def _write_report(
     Returns `report` (the path) and `report_markdown` (for a Prefect artifact)."""
     import duckdb
 
-    from flows.report import DEFAULT_SINCE, build_report
+    from flows.core.report_file import DEFAULT_SINCE, build_report
 
     try:
         path, markdown = await asyncio.to_thread(

@@ -4,17 +4,13 @@ Exit codes: 0 everything synced; 1 a run failed or finished incomplete; 2 bad fl
 input; 3 nothing could run: every (project, stream) is being written by another run. Every
 expected failure is a `UserError` that carries its exit code, or an error of extract or
 warehouse that `as_user_error` translates into one. Unexpected errors keep their traceback,
-since those are bugs to report.
+since those are bugs to report. The command line turns them into its exit (`flows.cli.run_cli`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pydantic
-import typer
 
-from flows import console
 from warehouse.errors import LeaseBusy, NotALake, QueryRefused, WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -64,25 +60,3 @@ def as_user_error(exc: BaseException) -> UserError | None:
     if isinstance(exc, ExtractError | WarehouseError):
         return UserError(str(exc))
     return None
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    console.err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(code)
-
-
-def run_cli(action: Callable[[], int | None]) -> None:
-    """Run a command body; translate expected failures; exit with the body's code."""
-    try:
-        code = action() or EXIT_OK
-    except KeyboardInterrupt:
-        raise fail(
-            "interrupted; the next run resumes from the last committed cursor", 130
-        ) from None
-    except Exception as exc:
-        expected = as_user_error(exc)
-        if expected is None:
-            raise
-        raise fail(str(expected), expected.exit_code) from None
-    if code:
-        raise typer.Exit(code)
