@@ -142,7 +142,7 @@ def _now() -> datetime:
 
 
 def _run_range(
-    run: Callable[..., int],
+    backfill: bool,
     since: str | None,
     until: str | None,
     warehouse: str,
@@ -157,6 +157,7 @@ def _run_range(
     dask_address: str | None,
 ) -> None:
     """sync and backfill: the same flags become Settings, then the run over [since, until)."""
+    from flows.runs import run_range
 
     def go() -> int:
         settings = Settings.from_overrides(
@@ -171,7 +172,7 @@ def _run_range(
             dask_workers=dask_workers,
             dask_address=dask_address,
         )
-        return run(settings, since=since, until=until, now=_now())
+        return run_range(settings, since=since, until=until, backfill=backfill, clock=_now)
 
     run_cli(go)
 
@@ -185,7 +186,7 @@ def demo(
     """Start the embedded simulator, sync it into a lake and answer three questions."""
     from flows.demo import run_demo
 
-    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, now=_now(), prefect=prefect))
+    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, clock=_now, prefect=prefect))
 
 
 @app.command()
@@ -214,10 +215,8 @@ def sync(
     dask_address: DaskAddressOpt = None,
 ) -> None:
     """Incremental sync of all streams of all visible (or the named) projects."""
-    from flows.runs import run_sync
-
     tuning = (concurrency, rate_per_minute, prefect, api, task_runner, dask_workers, dask_address)
-    _run_range(run_sync, since, until, warehouse, project, stream, *tuning)
+    _run_range(False, since, until, warehouse, project, stream, *tuning)
 
 
 @app.command()
@@ -240,10 +239,8 @@ def backfill(
     dask_address: DaskAddressOpt = None,
 ) -> None:
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
-    from flows.runs import run_backfill
-
     tuning = (concurrency, rate_per_minute, prefect, api, task_runner, dask_workers, dask_address)
-    _run_range(run_backfill, since, until, warehouse, project, stream, *tuning)
+    _run_range(True, since, until, warehouse, project, stream, *tuning)
 
 
 @app.command()
@@ -252,7 +249,9 @@ def compact(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, prefect: PrefectOpt = F
     from flows.runs import run_compact
 
     run_cli(
-        lambda: run_compact(Settings.from_overrides(warehouse=warehouse, prefect=prefect or None))
+        lambda: run_compact(
+            Settings.from_overrides(warehouse=warehouse, prefect=prefect or None), clock=_now
+        )
     )
 
 

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -20,7 +20,6 @@ from flows import console
 from flows.core.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
 from flows.core.report_file import build_report
 from flows.core.settings import ALL_STREAMS, Settings
-from flows.core.timeparse import parse_instant
 from warehouse import (
     Lake,
     format_csv,
@@ -28,6 +27,9 @@ from warehouse import (
     format_table,
     run_sql,
 )
+
+if TYPE_CHECKING:
+    from warehouse.state import Clock
 
 
 def prefect_api_url(env: Mapping[str, str]) -> str | None:
@@ -68,15 +70,6 @@ async def preflight(settings: Settings) -> list[str]:
     for name, why in skipped.items():
         console.log.warning("skipping project %r: %s", name, why)
     return projects
-
-
-def _check_window(since: str | None, until: str | None, now: datetime) -> None:
-    start = parse_instant(since, now=now) if since else None
-    end = parse_instant(until, now=now) if until else now
-    if start is not None and start >= end:
-        raise UsageError(
-            f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})"
-        )
 
 
 def report_run(ledger: dict[str, Any]) -> int:
@@ -130,11 +123,11 @@ def report_run(ledger: dict[str, Any]) -> int:
 
 
 def execute_run(
-    kind: str, settings: Settings, since: str | None, until: str | None
+    settings: Settings, since: str | None, until: str | None, *, backfill: bool, clock: Clock
 ) -> dict[str, Any]:
-    """Run `sync` or `backfill` as a Prefect flow run when Prefect is asked for or
-    configured or the tasks run on Dask, otherwise the same run core directly (no Prefect
-    import, no server to start); the run's ledger record either way."""
+    """Run a sync or backfill as a Prefect flow run when Prefect is asked for or configured
+    or the tasks run on Dask, otherwise the same run core directly (no Prefect import, no
+    server to start); the run's ledger record either way."""
     from flows.core import runner
     from flows.progress import current_progress, reporting
 
@@ -143,30 +136,36 @@ def execute_run(
             from flows.params import RunParams
             from flows.prefect_flows import backfill_flow, sync_flow
 
-            flow = sync_flow if kind == "sync" else backfill_flow
+            # The flow run reads the system clock: a clock is no flow parameter to store.
             params = RunParams.from_settings(settings, since=since, until=until)
+            flow = backfill_flow if backfill else sync_flow
             return dict(asyncio.run(flow(params)))
-        hook = current_progress()
         return asyncio.run(
-            runner.run(kind, settings, since, until, logger=console.log, progress=hook)
+            runner.run(
+                settings,
+                since=since,
+                until=until,
+                backfill=backfill,
+                clock=clock,
+                logger=console.log,
+                progress=current_progress(),
+            )
         )
 
 
-def run_sync(settings: Settings, *, since: str | None, until: str | None, now: datetime) -> int:
-    """`ubiops-etl sync`."""
-    _check_window(since, until, now)
+def run_range(
+    settings: Settings, *, since: str | None, until: str | None, backfill: bool, clock: Clock
+) -> int:
+    """`ubiops-etl sync` and `ubiops-etl backfill`: check the window and the token, run,
+    print the summary; the exit code."""
+    from flows.core.runner import resolve_window
+
+    resolve_window(since, until, backfill=backfill, now=clock())  # fail before any call
     asyncio.run(preflight(settings))
-    return report_run(execute_run("sync", settings, since, until))
+    return report_run(execute_run(settings, since, until, backfill=backfill, clock=clock))
 
 
-def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -> int:
-    """`ubiops-etl backfill`."""
-    _check_window(since, until, now)
-    asyncio.run(preflight(settings))
-    return report_run(execute_run("backfill", settings, since, until))
-
-
-def run_compact(settings: Settings) -> int:
+def run_compact(settings: Settings, *, clock: Clock) -> int:
     """`ubiops-etl compact` (a Prefect flow run when Prefect is asked for or configured)."""
     if use_prefect(settings):
         from flows.prefect_flows import compact_flow
@@ -175,7 +174,7 @@ def run_compact(settings: Settings) -> int:
     else:
         from flows.core import runner
 
-        report = runner.compact(settings)
+        report = runner.compact(settings, clock)
     console.out.print(
         f"compacted {report['projects']} project tables: {report['files_removed']} files "
         f"merged into {report['files_added']}, {report['files_swept']} replaced files deleted"

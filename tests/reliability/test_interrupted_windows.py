@@ -71,10 +71,10 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
         )
         summary = await execute(
             settings,
-            kind="sync",
             since=None,
-            until=now,
-            now=now,
+            until=None,
+            backfill=False,
+            clock=sim.clock.now,
             logger=logging.getLogger("reliability"),
         )
         figures["local"].runs += 1
@@ -134,10 +134,10 @@ async def test_late_logs_dated_before_a_resumed_cursor_are_fetched_by_the_next_r
         )
         summary = await execute(
             settings,
-            kind="sync",
             since=None,
-            until=now,
-            now=now,
+            until=None,
+            backfill=False,
+            clock=sim.clock.now,
             logger=logging.getLogger("reliability"),
         )
         assert summary.ok, [(r.stream, r.error) for r in summary.results]

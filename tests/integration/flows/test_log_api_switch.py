@@ -31,7 +31,12 @@ async def sync(base_url: str, token: str, root: Path, until: datetime) -> str | 
         initial_history="2d",
     )
     summary = await execute(
-        settings, kind="sync", since=None, until=until, now=until, logger=logging.getLogger("t")
+        settings,
+        since=None,
+        until=None,
+        backfill=False,
+        clock=lambda: until,
+        logger=logging.getLogger("t"),
     )
     assert summary.ok, [(r.stream, r.error) for r in summary.results]
     return summary.log_api
