@@ -54,7 +54,7 @@ LOCAL_MAX_THREADS = 32
 )
 async def pair_task(params: RunParams, job: PairJob, clock: Clock) -> PairOutcome:
     """One (project, stream) under its lease, wherever the task runner put it."""
-    settings = params.settings()
+    settings = params.to_settings()
     return await runner.run_pair_alone(settings, job, clock=clock, logger=get_run_logger())
 
 
@@ -173,7 +173,7 @@ async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[s
     """The body of the sync and backfill flows: the run core with one task per (project,
     stream), then the summary and report artifacts."""
     logger = get_run_logger()
-    settings = params.settings()
+    settings = params.to_settings()
     hook = current_progress()
     tracker = RunProgress()
     artifact: UUID | None = None

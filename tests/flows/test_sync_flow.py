@@ -26,14 +26,15 @@ def truth(sim, table):
     return {r["id"]: r for p in sim.world.project_names for r in fetch(p)}
 
 
-async def sync(sim, **params):
-    """The sync flow with these parameters, on the simulator's clock."""
-    return await sync_flow(RunParams(**params), clock=sim.clock.now)
+async def sync(sim, since=None, **settings):
+    """The sync flow with these settings, on the simulator's clock."""
+    return await sync_flow(RunParams(since=since, settings=settings), clock=sim.clock.now)
 
 
-async def backfill(sim, **params):
-    """The backfill flow with these parameters, on the simulator's clock."""
-    return await backfill_flow(RunParams(**params), clock=sim.clock.now)
+async def backfill(sim, since, until, **settings):
+    """The backfill flow of [since, until) with these settings, on the simulator's clock."""
+    params = RunParams(since=since, until=until, settings=settings)
+    return await backfill_flow(params, clock=sim.clock.now)
 
 
 def assert_exact(sim, root: Path) -> None:
