@@ -32,6 +32,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.core import runner
+from flows.core.errors import RunIncomplete
 from flows.core.runner import Logger, PairJob, PairOutcome
 from flows.core.settings import Settings
 from flows.core.summary import StreamResult, table_rows
@@ -217,6 +218,9 @@ async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[s
         await acreate_markdown_artifact(
             key="ubiops-report", markdown=markdown, description="the report of the last 30 days"
         )
+    if not ledger["ok"] and not ledger.get("busy"):
+        # Recorded in the ledger and published above; the flow run ends Failed and says why.
+        raise RunIncomplete(ledger)
     return ledger
 
 

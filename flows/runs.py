@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from flows import console
-from flows.core.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
+from flows.core.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, RunIncomplete, UsageError
 from flows.core.report_file import build_report
 from flows.core.settings import ALL_STREAMS, Settings
 from warehouse import (
@@ -139,7 +139,10 @@ def execute_run(
             # The flow run reads the system clock: a clock is no flow parameter to store.
             params = RunParams.from_settings(settings, since=since, until=until)
             flow = backfill_flow if backfill else sync_flow
-            return dict(asyncio.run(flow(params)))
+            try:
+                return dict(asyncio.run(flow(params)))
+            except RunIncomplete as incomplete:  # the flow run failed; its ledger says why
+                return incomplete.ledger
         return asyncio.run(
             runner.run(
                 settings,

@@ -9,6 +9,8 @@ since those are bugs to report. The command line turns them into its exit (`flow
 
 from __future__ import annotations
 
+from typing import Any
+
 import pydantic
 
 from warehouse.errors import LeaseBusy, NotALake, QueryRefused, WarehouseError
@@ -31,6 +33,31 @@ class UsageError(UserError, ValueError):
     """A flag or argument the user must change (unknown project, stream, format...)."""
 
     exit_code = EXIT_USAGE
+
+
+class RunIncomplete(UserError):
+    """A run that finished with (project, stream) pairs or projects that did not sync; its
+    ledger record says which. The Prefect flows raise it once the summary is recorded and
+    published, so their flow run ends Failed; the CLI prints the ledger and exits 1."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, ledger: dict[str, Any]) -> None:
+        failed = [
+            f"{s['stream']}:{s['project']}"
+            for s in ledger["streams"]
+            if not s["ok"] and not s.get("busy")
+        ]
+        parts = [f"{len(failed)} (project, stream) failed: {', '.join(failed)}"] if failed else []
+        if ledger["skipped_projects"]:
+            parts.append(f"projects skipped: {', '.join(ledger['skipped_projects'])}")
+        if ledger.get("error"):
+            parts.append(str(ledger["error"]))
+        super().__init__(f"{ledger['kind']} {ledger['run_id']} incomplete: {'; '.join(parts)}")
+        self.ledger = ledger
+
+    def __reduce__(self) -> tuple[type[RunIncomplete], tuple[dict[str, Any]]]:
+        return type(self), (self.ledger,)  # pickles (a flow run's state may hold it)
 
 
 def _settings_message(exc: pydantic.ValidationError) -> str:

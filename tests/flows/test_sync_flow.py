@@ -9,8 +9,11 @@ import duckdb
 import pytest
 from prefect.client.orchestration import get_client
 
+from flows.core.errors import EXIT_FAILED, RunIncomplete
+from flows.core.settings import Settings
 from flows.params import RunParams
 from flows.prefect_flows import backfill_flow, compact_flow, sync_flow
+from flows.runs import run_range
 from simulator import serve_in_thread
 from warehouse import Lake
 
@@ -42,6 +45,21 @@ def assert_exact(sim, root: Path) -> None:
         ids = [row[0] for row in _ids(root, table)]
         assert len(ids) == len(set(ids)), f"duplicate ids in {table}"
         assert set(ids) == set(truth(sim, table)), f"{table} differs from the simulator"
+
+
+def forbidding(sim, suffix: str):
+    """The simulator's app, answering 403 to every path that ends with `suffix`."""
+
+    async def app(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].endswith(suffix):
+            body = b'{"error": "Permission denied"}'
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await sim.app(scope, receive, send)
+
+    return app
 
 
 def _ids(root: Path, table: str):
@@ -159,16 +177,7 @@ async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_pa
     ).fetchall()[0][0]
     assert before > 0
 
-    async def forbid_quotas(scope, receive, send):
-        if scope["type"] == "http" and scope["path"].endswith("/quotas"):
-            body = b'{"error": "Permission denied"}'
-            headers = [(b"content-type", b"application/json")]
-            await send({"type": "http.response.start", "status": 403, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        await sim.app(scope, receive, send)
-
-    with serve_in_thread(forbid_quotas) as server:
+    with serve_in_thread(forbidding(sim, "/quotas")) as server:
         monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
         ledger = await sync(sim, warehouse=str(tmp_path), streams=["snapshots"])
     assert ledger["ok"], ledger
@@ -207,3 +216,41 @@ async def test_sync_without_a_report_file_writes_no_report(sim, tmp_path):
     assert ledger["ok"], ledger
     assert "report" not in ledger
     assert not (tmp_path / "report.html").exists()
+
+
+async def test_a_run_with_a_failed_stream_ends_failed_after_recording_which(
+    sim, tmp_path, monkeypatch
+):
+    """When a (project, stream) fails, the flow run ends Failed with a message naming it,
+    after the run ledger and the summary artifact have recorded it; the other streams land."""
+    with serve_in_thread(forbidding(sim, "/audit")) as server:
+        monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
+        params = RunParams(since="4d", settings={"warehouse": str(tmp_path)})
+        state = await sync_flow(params, clock=sim.clock.now, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(RunIncomplete) as raised:
+        await state.result()
+    names = sorted(f"audit_events:{p}" for p in sim.world.project_names)
+    assert all(name in str(raised.value) for name in names), str(raised.value)
+    ledger = Lake.open(tmp_path).ledger.read()[-1]
+    assert ledger == {k: v for k, v in raised.value.ledger.items() if k in ledger}
+    failed = sorted(f"{s['stream']}:{s['project']}" for s in ledger["streams"] if not s["ok"])
+    assert failed == names
+    assert list(tmp_path.glob("logs/**/*.parquet"))
+    async with get_client() as client:
+        artifacts = await client.read_latest_artifacts()
+    assert any(a.key == "ubiops-sync-summary" for a in artifacts)
+
+
+def test_the_cli_prints_a_failed_flow_runs_table_and_exits_1(sim, tmp_path, monkeypatch, capsys):
+    """`sync --prefect` whose flow run ends Failed prints the run's table with the failed
+    (project, stream) pairs, like a direct run, and returns exit code 1."""
+    with serve_in_thread(forbidding(sim, "/audit")) as server:
+        monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
+        settings = Settings.from_overrides(warehouse=str(tmp_path), prefect=True)
+        code = run_range(settings, since="4d", until=None, backfill=False, clock=sim.clock.now)
+    assert code == EXIT_FAILED
+    shown = capsys.readouterr()
+    assert "sync INCOMPLETE" in shown.out
+    for project in sim.world.project_names:
+        assert f"audit_events of {project} failed" in shown.err
