@@ -60,6 +60,21 @@ def use_prefect(settings: Settings) -> bool:
     )
 
 
+def require_engine(settings: Settings) -> None:
+    """The tasks of a run on an existing Dask cluster report to the flow run's Prefect API,
+    so that API must be one the cluster's workers reach too: a configured one, not the
+    temporary server Prefect starts for a flow run without one (which a local cluster's
+    workers, started by this process, are told about)."""
+    remote = settings.task_runner == "dask" and settings.dask_address
+    if remote and prefect_api_url(os.environ) is None:
+        raise UsageError(
+            f"--dask-address {settings.dask_address} needs a Prefect API that the cluster's "
+            "workers report to as well: run `prefect server start` and set "
+            "PREFECT_API_URL=http://<host>:4200/api here and on the workers (or use Prefect "
+            "Cloud); without one, --dask-workers N runs a local cluster"
+        )
+
+
 async def preflight(settings: Settings) -> list[str]:
     """Fail fast, before any Prefect run, on a bad token, host or project name."""
     from extract import open_client
@@ -164,6 +179,7 @@ def run_range(
     from flows.core.runner import resolve_window
 
     resolve_window(since, until, backfill=backfill, now=clock())  # fail before any call
+    require_engine(settings)
     asyncio.run(preflight(settings))
     return report_run(execute_run(settings, since, until, backfill=backfill, clock=clock))
 
