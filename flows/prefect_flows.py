@@ -1,4 +1,4 @@
-"""The Prefect layer, kept thin: flows that call `runner.run` with a dispatch that runs one
+"""The Prefect layer, kept thin: flows that call `runner.execute` with a dispatch that runs one
 Prefect task per (project, stream) on the run's task runner, a table artifact with the run
 summary, and a progress artifact for backfills.
 
@@ -201,7 +201,7 @@ async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[s
             run_on_task_runner, params, settings, clock, jobs, on_done, logger
         )
 
-    ledger = await runner.run(
+    summary = await runner.execute(
         settings,
         since=params.since,
         until=params.until,
@@ -211,6 +211,7 @@ async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[s
         dispatch=dispatch,
         engine="prefect",
     )
+    ledger = summary.outcome()
     markdown = ledger.pop("report_markdown", None)
     if not ledger.get("busy"):
         await _publish(ledger, logger)

@@ -158,8 +158,8 @@ def execute_run(
                 return dict(asyncio.run(flow(params)))
             except RunIncomplete as incomplete:  # the flow run failed; its ledger says why
                 return incomplete.ledger
-        return asyncio.run(
-            runner.run(
+        summary = asyncio.run(
+            runner.execute(
                 settings,
                 since=since,
                 until=until,
@@ -169,6 +169,7 @@ def execute_run(
                 progress=current_progress(),
             )
         )
+        return summary.outcome()
 
 
 def run_range(

@@ -34,7 +34,7 @@ from extract.errors import ExtractError, InvalidProjectName
 from flows.core import streams
 from flows.core.errors import UsageError
 from flows.core.settings import Settings
-from flows.core.summary import RunSummary, StreamResult
+from flows.core.summary import BUSY, RunSummary, StreamResult
 from flows.core.timeparse import parse_instant
 from warehouse import Lake, Lease, LeaseBusy, LeaseLost, WarehouseError, build_bi_database
 from warehouse.layout import lease_name
@@ -168,58 +168,22 @@ def resolve_window(
     return start, end
 
 
-async def run(
-    settings: Settings,
-    *,
-    since: str | None,
-    until: str | None,
-    backfill: bool,
-    clock: Clock,
-    logger: Logger,
-    progress: streams.ProgressHook | None = None,
-    engine: str = "direct",
-    dispatch: Dispatch | None = None,
-) -> dict[str, Any]:
-    """A sync or a backfill (`execute`), then the opt-in report: the run's ledger record,
-    with `busy` when every (project, stream) was held by another run. Every entry point (the
-    CLI directly, the Prefect flows, the demo) calls this."""
-    summary = await execute(
-        settings,
-        since=since,
-        until=until,
-        backfill=backfill,
-        clock=clock,
-        logger=logger,
-        progress=progress,
-        engine=engine,
-        dispatch=dispatch,
-    )
-    ledger = summary.to_ledger()
-    if summary.all_busy:
-        # Not a failure of this run: other runs are writing every stream. Say so and stop.
-        why = "every project and stream asked for is being written by another run"
-        logger.warning("%s skipped: %s", summary.kind, why)
-        return ledger | {"busy": True, "error": why}
-    if settings.report_file:
-        ledger |= await _write_report(settings, summary.started_at, logger)
-    return ledger
-
-
-async def _write_report(settings: Settings, now: datetime, logger: Logger) -> dict[str, str]:
-    """The opt-in report (UBIOPS_ETL_REPORT_FILE); its failure costs a warning, not the run.
-    Returns `report` (the path) and `report_markdown` (for a Prefect artifact)."""
+async def _write_report(summary: RunSummary, settings: Settings, logger: Logger) -> None:
+    """The opt-in report (UBIOPS_ETL_REPORT_FILE): its path and a markdown summary (for a
+    Prefect artifact) on the summary; its failure costs a warning, not the run."""
     import duckdb
 
     from flows.core.report_file import DEFAULT_SINCE, build_report
 
+    now, out = summary.started_at, settings.report_file
     try:
         path, markdown = await asyncio.to_thread(
-            build_report, settings, since=DEFAULT_SINCE, now=now, out=settings.report_file
+            build_report, settings, since=DEFAULT_SINCE, now=now, out=out
         )
     except (duckdb.Error, WarehouseError, OSError) as exc:
         logger.warning("the report was not written (the next run retries): %s", exc)
-        return {}
-    return {"report": str(path), "report_markdown": markdown}
+        return
+    summary.report, summary.report_markdown = str(path), markdown
 
 
 def compact(settings: Settings, clock: Clock) -> dict[str, Any]:
@@ -261,10 +225,12 @@ async def execute(
     engine: str = "direct",
     dispatch: Dispatch | None = None,
 ) -> RunSummary:
-    """Sync every (project, stream) of [since, until) under its lease, record the summary in
-    the run ledger and rebuild the BI file. "Now" is read from `clock` once, here; the clock
-    also times the leases and the ledger. A (project, stream) another live run holds is
-    skipped as busy.
+    """A sync or a backfill: every (project, stream) of [since, until) under its lease, the
+    summary recorded in the run ledger, the BI file rebuilt and the opt-in report written.
+    "Now" is read from `clock` once, here; the clock also times the leases and the ledger. A
+    (project, stream) another live run holds is skipped as busy. Every entry point (the CLI
+    directly, the Prefect flows, the demo) calls this; `RunSummary.outcome()` is what they
+    are told.
 
     Without `dispatch` the pairs run here, as coroutines sharing one client and lake; with it,
     `dispatch` runs the jobs (as tasks on a task runner) and returns their outcomes."""
@@ -297,6 +263,11 @@ async def execute(
         finally:
             await _record(summary, ctx, clock)
     await _rebuild_bi_file(lake, settings, logger)
+    if summary.all_busy:
+        # Not a failure of this run: other runs are writing every stream. Say so and stop.
+        logger.warning("%s skipped: %s", kind, BUSY)
+    elif settings.report_file:
+        await _write_report(summary, settings, logger)
     return summary
 
 
