@@ -28,7 +28,9 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, as_completed
+from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.core import runner
@@ -40,6 +42,8 @@ from flows.params import RunParams
 from flows.progress import RunProgress, current_progress
 from warehouse.state import Clock, utc_now
 
+# The ledger of a run, or the Failed state it ends in when a (project, stream) failed.
+FlowResult = dict[str, Any] | State[Any]
 # Tasks each Dask worker process runs at once: they wait on the API, not the CPU.
 DASK_THREADS_PER_WORKER = 4
 # Tasks the local runner runs at once (its threads share one process's API budget).
@@ -170,7 +174,7 @@ async def _publish(ledger: dict[str, Any], logger: Logger) -> None:
     )
 
 
-async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[str, Any]:
+async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> FlowResult:
     """The body of the sync and backfill flows: the run core with one task per (project,
     stream), then the summary and report artifacts."""
     logger = get_run_logger()
@@ -220,8 +224,11 @@ async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[s
             key="ubiops-report", markdown=markdown, description="the report of the last 30 days"
         )
     if not ledger["ok"] and not ledger.get("busy"):
-        # Recorded in the ledger and published above; the flow run ends Failed and says why.
-        raise RunIncomplete(ledger)
+        # Recorded in the ledger and published above: the flow run ends Failed, its message
+        # naming what failed. Returned, not raised, so Prefect logs one line, no traceback;
+        # a caller of the flow gets RunIncomplete raised, with the ledger.
+        incomplete = RunIncomplete(ledger)
+        return Failed(message=str(incomplete), data=incomplete)
     return ledger
 
 
@@ -230,7 +237,7 @@ async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> dict[s
 
 
 @flow(name="ubiops-sync", log_prints=False, validate_parameters=True)
-async def sync_flow(params: RunParams | None = None, clock: Clock | None = None) -> dict[str, Any]:
+async def sync_flow(params: RunParams | None = None, clock: Clock | None = None) -> FlowResult:
     """Incremental sync of all streams of all visible (or the named) projects.
 
     The token comes from UBIOPS_API_TOKEN in each process's environment, never a parameter.
@@ -239,7 +246,7 @@ async def sync_flow(params: RunParams | None = None, clock: Clock | None = None)
 
 
 @flow(name="ubiops-backfill", log_prints=False, validate_parameters=True)
-async def backfill_flow(params: RunParams, clock: Clock | None = None) -> dict[str, Any]:
+async def backfill_flow(params: RunParams, clock: Clock | None = None) -> FlowResult:
     """Load a date range (`params.since` is required); finished windows are never fetched
     again."""
     return await run_flow(params, backfill=True, clock=clock or utc_now)

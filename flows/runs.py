@@ -155,9 +155,12 @@ def execute_run(
             params = RunParams.from_settings(settings, since=since, until=until)
             flow = backfill_flow if backfill else sync_flow
             try:
-                return dict(asyncio.run(flow(params)))
+                ledger = asyncio.run(flow(params))
             except RunIncomplete as incomplete:  # the flow run failed; its ledger says why
                 return incomplete.ledger
+            if not isinstance(ledger, dict):  # a flow called directly resolves its state
+                raise TypeError(f"{flow.name} returned {type(ledger).__name__}")
+            return ledger
         summary = asyncio.run(
             runner.execute(
                 settings,

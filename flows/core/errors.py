@@ -37,8 +37,9 @@ class UsageError(UserError, ValueError):
 
 class RunIncomplete(UserError):
     """A run that finished with (project, stream) pairs or projects that did not sync; its
-    ledger record says which. The Prefect flows raise it once the summary is recorded and
-    published, so their flow run ends Failed; the CLI prints the ledger and exits 1."""
+    ledger record says which. The Prefect flows end their flow run Failed with it once the
+    summary is recorded and published (a caller of the flow gets it raised); the CLI prints
+    the ledger and exits 1."""
 
     exit_code = EXIT_FAILED
 
