@@ -71,7 +71,9 @@ def main() -> None:
             print("scenario 8: ubiops-etl demo", flush=True)
             results["demo"] = scenarios_lake.demo(work, repeats=1 if args.quick else 3)
         if 9 in only:
-            print("before/after: normalising per page vs in chunks (flows/sink.py)", flush=True)
+            print(
+                "before/after: normalising per page vs in chunks (flows/core/sink.py)", flush=True
+            )
             results["sink_ab"] = scenarios.sink_ab(scale, work, repeats=1 if args.quick else 2)
         if 10 in only:
             print("what-if: 5,000-log pages (newer API)", flush=True)

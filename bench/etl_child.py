@@ -3,7 +3,8 @@
     python -m bench.etl_child '{"host": ..., "token": ..., "warehouse": ..., "since": ...,
                                 "until": ..., "concurrency": 8, "rate_per_minute": 100000}'
 
-Runs the Prefect-free core (`flows.runner.execute`, the same code the Prefect flow calls)
+Runs the Prefect-free core (`flows.core.runner.execute`, the same code the Prefect flow calls;
+`flows.runner.execute` in the 0169d41 tree that bench/lake_bench.py compares with)
 and prints one JSON line: wall seconds, CPU seconds (user + system, all threads) of the run
 alone and of the imports, peak RSS, and the run's summary. With `"profile": "out.html"`
 the run is profiled with pyinstrument.
@@ -19,6 +20,7 @@ _u0 = resource.getrusage(resource.RUSAGE_SELF)
 CPU0 = _u0.ru_utime + _u0.ru_stime
 
 import asyncio  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
@@ -28,8 +30,15 @@ from typing import Any  # noqa: E402
 
 from pydantic import SecretStr  # noqa: E402
 
-from flows import runner  # noqa: E402
-from flows.settings import Settings  # noqa: E402
+# bench/lake_bench.py runs this file on the 0169d41 tree too, whose run core is flows/ itself.
+LEGACY_TREE = importlib.util.find_spec("flows.core") is None
+if LEGACY_TREE:
+    from flows.settings import Settings
+
+    from flows import runner
+else:
+    from flows.core import runner
+    from flows.core.settings import Settings
 
 
 def cpu_now() -> float:
@@ -74,8 +83,8 @@ def main() -> None:
         # A/B switch for the before/after of the Sink's chunked normalisation (1 = per page).
         import functools
 
-        import flows.streams.context as stream_context
-        from flows.sink import Sink
+        import flows.core.streams.context as stream_context
+        from flows.core.sink import Sink
 
         stream_context.Sink = functools.partial(  # type: ignore[misc]
             Sink, normalize_rows=params["normalize_rows"]
@@ -83,7 +92,7 @@ def main() -> None:
     import_cpu, import_rss = cpu_now() - CPU0, peak_rss_mb()
     if params.get("no_request_split"):
         # A/B switch for the before/after of paging requests in concurrent sub-windows.
-        import flows.streams.requests as request_stream
+        import flows.core.streams.requests as request_stream
 
         request_stream.split_request_windows = lambda plan, parts: plan  # type: ignore[assignment]
     profiler = None
@@ -93,16 +102,14 @@ def main() -> None:
         profiler = Profiler(async_mode="enabled")
         profiler.start()
     cpu1, wall1 = cpu_now(), time.perf_counter()
-    summary = asyncio.run(
-        runner.execute(
-            settings,
-            kind="backfill",
-            since=since,
-            until=until,
-            now=until,
-            logger=logger,
+    if LEGACY_TREE:
+        run = runner.execute(
+            settings, kind="backfill", since=since, until=until, now=until, logger=logger
         )
-    )
+    else:
+        window = {"since": since.isoformat(), "until": until.isoformat(), "backfill": True}
+        run = runner.execute(settings, **window, clock=lambda: until, logger=logger)
+    summary = asyncio.run(run)
     wall, cpu = time.perf_counter() - wall1, cpu_now() - cpu1
     if profiler is not None:
         profiler.stop()

@@ -533,7 +533,7 @@ def _backfill_section(b: dict[str, Any]) -> list[str]:
         f"## 2. Peak RSS of the {t['logs']:,}-log backfill (scenario 1's world)",
         "",
         f"Simulator world: {t['logs']:,} logs over {b['spec']['days']} days, requests and "
-        "audit events, 20 ms per call; `flows.runner.execute` in `bench/etl_child.py`, "
+        "audit events, 20 ms per call; `flows.core.runner.execute` in `bench/etl_child.py`, "
         "concurrency 8, no client pacing; a fresh local lake each.",
         "",
         "| tree | wall s | CPU s | CPU s per 1M logs | peak RSS MB (imports) | rows written | "

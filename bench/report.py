@@ -36,9 +36,10 @@ def render(results: dict[str, Any]) -> str:
         "are noisy; compare the ratios measured within this run).",
         "",
         "The simulator runs in its own process (`bench/simproc.py`); ubiops-etl runs the "
-        "Prefect-free core `flows.runner.execute` (what the Prefect flow calls) in a fresh child "
-        "process (`bench/etl_child.py`) that measures its own CPU (user + system, all threads, "
-        "imports excluded) and peak RSS; the baseline (`bench/baseline.py`) runs the same way.",
+        "Prefect-free core `flows.core.runner.execute` (what the Prefect flow calls) in a fresh "
+        "child process (`bench/etl_child.py`) that measures its own CPU (user + system, all "
+        "threads, imports excluded) and peak RSS; the baseline (`bench/baseline.py`) runs the "
+        "same way.",
         "",
         "## Summary",
         "",
@@ -282,7 +283,7 @@ def _demo_rows(d: dict[str, Any], lines: list[str], details: list[str]) -> None:
 
 def _sink_rows(d: dict[str, Any], details: list[str]) -> None:
     details += [
-        "## Before/after: normalising pages in chunks (flows/sink.py)",
+        "## Before/after: normalising pages in chunks (flows/core/sink.py)",
         "",
         f"Same simulator and data ({d['n_logs']:,} logs + requests + audit, 20 ms per call), "
         "runs alternating; CPU s of the ETL process.",

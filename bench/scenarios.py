@@ -305,7 +305,7 @@ def now_utc() -> str:
 
 
 def sink_ab(scale: Scale, work: Path, repeats: int) -> dict[str, Any]:
-    """Before/after of normalising pages in chunks (flows/sink.py): CPU of the same backfill
+    """Before/after of normalising pages in chunks (flows/core/sink.py): CPU of the same backfill
     with per-page normalisation (the old behaviour) and with the default, alternating."""
     spec = latency_world(scale)
     runs: dict[str, list[dict[str, float]]] = {"per page": [], "chunks of 5,000": []}

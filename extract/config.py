@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from extract.errors import HOST_VARIABLE, TOKEN_VARIABLE, ExtractError
 
-# The client's defaults, defined here once; `flows.settings` takes its defaults and bounds
+# The client's defaults, defined here once; `flows.core.settings` takes its defaults and bounds
 # from these names.
 DEFAULT_HOST = "https://api.ubiops.com/v2.1"
 # No cap of our own: the pace follows the server's rate-limit headers and 429s

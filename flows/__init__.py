@@ -1,1 +1,2 @@
-"""Prefect flows and tasks wiring extract -> transform -> warehouse, and the CLI."""
+"""The entry points of a run: the CLI, the Prefect flows and deployments, the demo, progress
+and console output. The run itself is `flows.core`, which imports none of them."""

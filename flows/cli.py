@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from flows import console
-from flows.errors import run_cli
-from flows.settings import DEFAULT_WAREHOUSE, Settings
+from flows.core.errors import EXIT_OK, as_user_error
+from flows.core.settings import DEFAULT_WAREHOUSE, Settings
 
 # Prefect reads its settings at import time: keep the CLI quiet and offline unless told otherwise.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -115,43 +115,52 @@ ApiOpt = Annotated[
 ]
 
 
+def fail(message: str, code: int) -> typer.Exit:
+    console.err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def run_cli(action: Callable[[], int | None]) -> None:
+    """Run a command body; translate expected failures; exit with the body's code."""
+    try:
+        code = action() or EXIT_OK
+    except KeyboardInterrupt:
+        raise fail(
+            "interrupted; the next run resumes from the last committed cursor", 130
+        ) from None
+    except Exception as exc:
+        expected = as_user_error(exc)
+        if expected is None:
+            raise
+        raise fail(str(expected), expected.exit_code) from None
+    if code:
+        raise typer.Exit(code)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_range(
-    run: Callable[..., int],
-    since: str | None,
-    until: str | None,
-    warehouse: str,
-    projects: list[str] | None,
-    streams: list[str] | None,
-    concurrency: int | None,
-    rate_per_minute: int | None,
-    prefect: bool,
-    api: str | None,
-    task_runner: str | None,
-    dask_workers: int | None,
-    dask_address: str | None,
-) -> None:
-    """sync and backfill: the same flags become Settings, then the run over [since, until)."""
+def _settings(ctx: typer.Context) -> Settings:
+    """Settings from the environment with the command's flags on top. A flag sets the
+    setting of its name (`--task-runner` sets `task_runner`); a flag not given (None) or a
+    switch left off keeps the environment's value."""
+    given = {
+        name: value
+        for name, value in ctx.params.items()
+        if name in Settings.model_fields and value is not False
+    }
+    return Settings.from_overrides(**given)
 
-    def go() -> int:
-        settings = Settings.from_overrides(
-            warehouse=warehouse,
-            projects=projects,
-            streams=streams,
-            concurrency=concurrency,
-            rate_per_minute=rate_per_minute,
-            prefect=prefect or None,
-            api=api,
-            task_runner=task_runner,
-            dask_workers=dask_workers,
-            dask_address=dask_address,
-        )
-        return run(settings, since=since, until=until, now=_now())
 
-    run_cli(go)
+def _run_range(ctx: typer.Context, *, backfill: bool) -> None:
+    """sync and backfill: the flags become Settings, then the run over [since, until)."""
+    from flows.runs import run_range
+
+    since, until = ctx.params["since"], ctx.params["until"]
+    run_cli(
+        lambda: run_range(_settings(ctx), since=since, until=until, backfill=backfill, clock=_now)
+    )
 
 
 @app.command()
@@ -163,13 +172,14 @@ def demo(
     """Start the embedded simulator, sync it into a lake and answer three questions."""
     from flows.demo import run_demo
 
-    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, now=_now(), prefect=prefect))
+    run_cli(lambda: run_demo(warehouse=warehouse, seed=seed, clock=_now, prefect=prefect))
 
 
 @app.command()
 def sync(
-    project: ProjectOpt = None,
-    stream: StreamOpt = None,
+    ctx: typer.Context,
+    projects: ProjectOpt = None,
+    streams: StreamOpt = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -192,22 +202,20 @@ def sync(
     dask_address: DaskAddressOpt = None,
 ) -> None:
     """Incremental sync of all streams of all visible (or the named) projects."""
-    from flows.runs import run_sync
-
-    tuning = (concurrency, rate_per_minute, prefect, api, task_runner, dask_workers, dask_address)
-    _run_range(run_sync, since, until, warehouse, project, stream, *tuning)
+    _run_range(ctx, backfill=False)
 
 
 @app.command()
 def backfill(
+    ctx: typer.Context,
     since: Annotated[
         str, typer.Option(envvar="UBIOPS_ETL_SINCE", help="Start (ISO 8601 or age like 30d).")
     ],
     until: Annotated[
         str, typer.Option(envvar="UBIOPS_ETL_UNTIL", help="End (ISO 8601 or age; e.g. now).")
     ] = "now",
-    project: ProjectOpt = None,
-    stream: StreamOpt = None,
+    projects: ProjectOpt = None,
+    streams: StreamOpt = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     concurrency: ConcurrencyOpt = None,
     rate_per_minute: RateOpt = None,
@@ -218,32 +226,30 @@ def backfill(
     dask_address: DaskAddressOpt = None,
 ) -> None:
     """Load a date range, windows in parallel; resumable: finished windows are not fetched again."""
-    from flows.runs import run_backfill
-
-    tuning = (concurrency, rate_per_minute, prefect, api, task_runner, dask_workers, dask_address)
-    _run_range(run_backfill, since, until, warehouse, project, stream, *tuning)
+    _run_range(ctx, backfill=True)
 
 
 @app.command()
-def compact(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, prefect: PrefectOpt = False) -> None:
+def compact(
+    ctx: typer.Context, warehouse: WarehouseOpt = DEFAULT_WAREHOUSE, prefect: PrefectOpt = False
+) -> None:
     """Bin-pack the small files frequent syncs leave, then delete the files they replaced."""
     from flows.runs import run_compact
 
-    run_cli(
-        lambda: run_compact(Settings.from_overrides(warehouse=warehouse, prefect=prefect or None))
-    )
+    run_cli(lambda: run_compact(_settings(ctx), clock=_now))
 
 
 @app.command()
-def status(warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
+def status(ctx: typer.Context, warehouse: WarehouseOpt = DEFAULT_WAREHOUSE) -> None:
     """Per project and stream: cursor, last run, rows and lag behind now."""
     from flows.runs import show_status
 
-    run_cli(lambda: show_status(Settings.from_overrides(warehouse=warehouse), now=_now()))
+    run_cli(lambda: show_status(_settings(ctx), now=_now()))
 
 
 @app.command()
 def sql(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="A SELECT over the views (logs, requests, ...).")],
     format: Annotated[
         str,
@@ -254,11 +260,12 @@ def sql(
     """Ask the lake a question in SQL (read-only; the views are listed by `SHOW TABLES`)."""
     from flows.runs import run_query
 
-    run_cli(lambda: run_query(Settings.from_overrides(warehouse=warehouse), query, fmt=format))
+    run_cli(lambda: run_query(_settings(ctx), query, fmt=format))
 
 
 @app.command()
 def report(
+    ctx: typer.Context,
     since: Annotated[
         str,
         typer.Option(
@@ -266,7 +273,7 @@ def report(
             help="Start of the range (ISO 8601 or an age like 30d); the end is now.",
         ),
     ] = "30d",
-    project: ProjectOpt = None,
+    projects: ProjectOpt = None,
     out: Annotated[
         str | None,
         typer.Option(
@@ -279,20 +286,14 @@ def report(
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
     """Write one self-contained HTML report (charts, latest errors) that works offline."""
-    from flows.report import run_report
+    from flows.runs import run_report
 
-    run_cli(
-        lambda: run_report(
-            Settings.from_overrides(warehouse=warehouse, projects=project),
-            since=since,
-            now=_now(),
-            out=out,
-        )
-    )
+    run_cli(lambda: run_report(_settings(ctx), since=since, now=_now(), out=out))
 
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     sync_every: Annotated[
         str,
@@ -306,23 +307,22 @@ def serve(
         str,
         typer.Option(envvar="UBIOPS_ETL_COMPACT_CRON", help="Cron for compaction."),
     ] = "0 3 * * *",
-    project: ProjectOpt = None,
-    stream: StreamOpt = None,
+    projects: ProjectOpt = None,
+    streams: StreamOpt = None,
 ) -> None:
     """Register sync and compact as Prefect deployments with schedules and serve them."""
     from flows.serve import serve_deployments
 
-    def go() -> int:
-        settings = Settings.from_overrides(warehouse=warehouse, projects=project, streams=stream)
-        return serve_deployments(
-            settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
+    run_cli(
+        lambda: serve_deployments(
+            _settings(ctx), sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
         )
-
-    run_cli(go)
+    )
 
 
 @app.command()
 def deploy(
+    ctx: typer.Context,
     pool: Annotated[
         str,
         typer.Option("--pool", envvar="UBIOPS_ETL_POOL", help="Prefect work pool (type process)."),
@@ -340,8 +340,8 @@ def deploy(
         str,
         typer.Option(envvar="UBIOPS_ETL_COMPACT_CRON", help="Cron for compaction."),
     ] = "0 3 * * *",
-    project: ProjectOpt = None,
-    stream: StreamOpt = None,
+    projects: ProjectOpt = None,
+    streams: StreamOpt = None,
     task_runner: TaskRunnerOpt = None,
     dask_workers: DaskWorkersOpt = None,
     dask_address: DaskAddressOpt = None,
@@ -350,16 +350,8 @@ def deploy(
     from flows.deployments import deploy_to_pool
 
     def go() -> int:
-        settings = Settings.from_overrides(
-            warehouse=warehouse,
-            projects=project,
-            streams=stream,
-            task_runner=task_runner,
-            dask_workers=dask_workers,
-            dask_address=dask_address,
-        )
         names = deploy_to_pool(
-            settings,
+            _settings(ctx),
             pool=pool,
             sync_every=sync_every,
             sync_cron=sync_cron,

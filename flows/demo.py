@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flows import console
-from flows.errors import UsageError
-from flows.report import build_report
+from flows.core.errors import UsageError
+from flows.core.report_file import build_report
+from flows.core.settings import Settings
 from flows.runs import execute_run, report_run
-from flows.settings import Settings
 from warehouse import Lake, LakeLocation, format_table, rows_per_table, run_sql
+
+if TYPE_CHECKING:
+    from warehouse.state import Clock
 
 DEMO_MARKER = ".ubiops-etl-demo"
 DEMO_DAYS = 3
@@ -67,11 +70,12 @@ def prepare_warehouse(location: LakeLocation) -> None:
     store.put(DEMO_MARKER, b"made by `ubiops-etl demo`; safe to delete\n")
 
 
-def run_demo(*, warehouse: str, seed: int, now: datetime, prefect: bool = False) -> int:
+def run_demo(*, warehouse: str, seed: int, clock: Clock, prefect: bool = False) -> int:
     """Simulator -> real sync (directly, or as a Prefect flow run) -> lake -> three answers."""
     from simulator import SystemClock, WorldSpec, create_app, generate_world, serve_in_thread
 
     started = time.monotonic()
+    now = clock()
     location = LakeLocation.parse(warehouse, os.environ)
     prepare_warehouse(location)
     world = generate_world(WorldSpec(seed=seed, days=DEMO_DAYS), now=now)
@@ -89,7 +93,7 @@ def run_demo(*, warehouse: str, seed: int, now: datetime, prefect: bool = False)
         settings = Settings.from_overrides(
             warehouse=warehouse, concurrency=8, prefect=prefect or None
         )
-        ledger = execute_run("sync", settings, f"{DEMO_DAYS + 1}d", "now")
+        ledger = execute_run(settings, f"{DEMO_DAYS + 1}d", "now", backfill=False, clock=clock)
     code = report_run(ledger)
     console.out.print("\n[bold]Rows per table[/]")
     counts = rows_per_table(location)

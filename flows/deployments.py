@@ -11,16 +11,21 @@ for `prefect deploy --all`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flows.errors import UsageError
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.core.timeparse import parse_age
 from flows.params import RunParams
-from flows.settings import Settings
-from flows.timeparse import parse_age
+
+if TYPE_CHECKING:
+    from prefect import Flow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TAGS = ("ubiops-etl",)
 ENTRYPOINTS = {
     "ubiops-sync": "flows.prefect_flows.sync_flow",
     "ubiops-backfill": "flows.prefect_flows.backfill_flow",
@@ -44,8 +49,8 @@ def deployment_specs(
     settings: Settings, *, sync_every: str, sync_cron: str | None, compact_cron: str
 ) -> list[DeploymentSpec]:
     """The three deployments for the settings' lake and task runner (never the token)."""
-    warehouse = settings.location.uri  # absolute: the worker may start elsewhere
     run = RunParams.from_settings(settings).model_dump(mode="json", exclude_none=True)
+    warehouse = run["settings"]["warehouse"]  # absolute: the worker may start elsewhere
     every = None if sync_cron else parse_age(sync_every).total_seconds()
     return [
         DeploymentSpec(
@@ -72,6 +77,32 @@ def deployment_specs(
     ]
 
 
+def flow_of(spec: DeploymentSpec) -> Flow[Any, Any]:
+    """The flow a spec's entrypoint names."""
+    from prefect import Flow
+    from prefect.utilities.importtools import import_object
+
+    loaded = import_object(spec.entrypoint)
+    if not isinstance(loaded, Flow):
+        raise TypeError(f"{spec.entrypoint} is not a flow")
+    return loaded
+
+
+def deployment_options(spec: DeploymentSpec) -> dict[str, Any]:
+    """What `Flow.deploy` and `Flow.to_deployment` are given for a spec, besides its name."""
+    options: dict[str, Any] = {
+        "parameters": spec.parameters,
+        "description": spec.description,
+        "tags": list(TAGS),
+        "concurrency_limit": 1,
+    }
+    if spec.cron:
+        options["cron"] = spec.cron
+    elif spec.interval_s:
+        options["interval"] = spec.interval_s
+    return options
+
+
 def deploy_to_pool(
     settings: Settings,
     *,
@@ -81,14 +112,12 @@ def deploy_to_pool(
     compact_cron: str,
 ) -> list[str]:
     """Register the deployments with the Prefect API for `pool`; their names."""
-    from prefect import Flow
     from prefect.exceptions import ObjectNotFound
     from prefect.types.entrypoint import EntrypointType
-    from prefect.utilities.importtools import import_object
 
-    from flows.serve import prefect_api_url
+    from flows.runs import prefect_api_url
 
-    if prefect_api_url() is None:
+    if prefect_api_url(os.environ) is None:
         raise UsageError(
             "deploy needs a Prefect server: run `prefect server start` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api (or use Prefect Cloud)"
@@ -99,31 +128,20 @@ def deploy_to_pool(
         settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
     )
     for spec in specs:
-        loaded = import_object(spec.entrypoint)
-        if not isinstance(loaded, Flow):
-            raise TypeError(f"{spec.entrypoint} is not a flow")
-        schedule: dict[str, Any] = {}
-        if spec.cron:
-            schedule["cron"] = spec.cron
-        elif spec.interval_s:
-            schedule["interval"] = spec.interval_s
+        flow = flow_of(spec)
         try:
-            loaded.deploy(
+            flow.deploy(
                 name=spec.name,
                 work_pool_name=pool,
                 build=False,
                 push=False,
                 entrypoint_type=EntrypointType.MODULE_PATH,
-                parameters=spec.parameters,
-                description=spec.description,
-                tags=["ubiops-etl"],
-                concurrency_limit=1,
                 print_next_steps=False,
-                **schedule,
+                **deployment_options(spec),
             )
         except ObjectNotFound:
             raise UsageError(f"work pool {pool!r} not found") from None
-        names.append(f"{loaded.name}/{spec.name}")
+        names.append(f"{flow.name}/{spec.name}")
     return names
 
 

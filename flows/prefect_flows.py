@@ -1,4 +1,4 @@
-"""The Prefect layer, kept thin: flows that call `runner.run` with a dispatch that runs one
+"""The Prefect layer, kept thin: flows that call `runner.execute` with a dispatch that runs one
 Prefect task per (project, stream) on the run's task runner, a table artifact with the run
 summary, and a progress artifact for backfills.
 
@@ -16,7 +16,6 @@ stay in the HTTP client (one retry layer), so tasks have none either.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -29,17 +28,22 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, as_completed
+from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import runner
+from flows.core import runner
+from flows.core.errors import RunIncomplete
+from flows.core.runner import Logger, PairJob, PairOutcome
+from flows.core.settings import Settings
+from flows.core.summary import StreamResult, table_rows
 from flows.params import RunParams
 from flows.progress import RunProgress, current_progress
-from flows.runner import PairJob, PairOutcome
-from flows.settings import Settings
-from flows.summary import StreamResult, table_rows
+from warehouse.state import Clock, utc_now
 
-Logger = logging.Logger | logging.LoggerAdapter[Any]
+# The ledger of a run, or the Failed state it ends in when a (project, stream) failed.
+FlowResult = dict[str, Any] | State[Any]
 # Tasks each Dask worker process runs at once: they wait on the API, not the CPU.
 DASK_THREADS_PER_WORKER = 4
 # Tasks the local runner runs at once (its threads share one process's API budget).
@@ -53,10 +57,10 @@ LOCAL_MAX_THREADS = 32
     retries=0,
     log_prints=False,
 )
-async def pair_task(params: RunParams, job: PairJob) -> PairOutcome:
+async def pair_task(params: RunParams, job: PairJob, clock: Clock) -> PairOutcome:
     """One (project, stream) under its lease, wherever the task runner put it."""
-    settings = params.settings()
-    return await runner.run_pair_alone(settings, job, logger=get_run_logger())
+    settings = params.to_settings()
+    return await runner.run_pair_alone(settings, job, clock=clock, logger=get_run_logger())
 
 
 def build_task_runner(
@@ -104,6 +108,7 @@ def worker_processes(task_runner: TaskRunner[Any]) -> int:
 def run_on_task_runner(
     params: RunParams,
     settings: Settings,
+    clock: Clock,
     jobs: list[PairJob],
     on_done: Callable[[StreamResult], None],
     logger: Logger,
@@ -126,7 +131,8 @@ def run_on_task_runner(
         futures: dict[PrefectFuture[PairOutcome], int] = {}
         for index, job in enumerate(jobs):
             shared = PairJob(**{**vars(job), "budget_share": 1.0 / workers})
-            future = task_runner.submit(pair_task, {"params": params, "job": shared})
+            inputs = {"params": params, "job": shared, "clock": clock}
+            future = task_runner.submit(pair_task, inputs)
             futures[future] = index
         for future in as_completed(list(futures)):
             index = futures[future]
@@ -168,14 +174,15 @@ async def _publish(ledger: dict[str, Any], logger: Logger) -> None:
     )
 
 
-async def _run(kind: str, params: RunParams) -> dict[str, Any]:
-    """sync and backfill: one body; they differ in `kind` (backfills checkpoint windows)."""
+async def run_flow(params: RunParams, *, backfill: bool, clock: Clock) -> FlowResult:
+    """The body of the sync and backfill flows: the run core with one task per (project,
+    stream), then the summary and report artifacts."""
     logger = get_run_logger()
-    settings = params.settings()
+    settings = params.to_settings()
     hook = current_progress()
     tracker = RunProgress()
     artifact: UUID | None = None
-    if kind == "backfill":
+    if backfill:
         artifact = await acreate_progress_artifact(
             progress=0.0, key="ubiops-backfill-progress", description="backfill windows done"
         )
@@ -194,17 +201,21 @@ async def _run(kind: str, params: RunParams) -> dict[str, Any]:
 
     async def dispatch(jobs: list[PairJob]) -> list[PairOutcome]:
         # In a thread: the runners' futures block, and a Dask client wants its own loop.
-        return await asyncio.to_thread(run_on_task_runner, params, settings, jobs, on_done, logger)
+        return await asyncio.to_thread(
+            run_on_task_runner, params, settings, clock, jobs, on_done, logger
+        )
 
-    ledger = await runner.run(
-        kind,
+    summary = await runner.execute(
         settings,
-        params.since,
-        params.until,
+        since=params.since,
+        until=params.until,
+        backfill=backfill,
+        clock=clock,
         logger=logger,
         dispatch=dispatch,
         engine="prefect",
     )
+    ledger = summary.outcome()
     markdown = ledger.pop("report_markdown", None)
     if not ledger.get("busy"):
         await _publish(ledger, logger)
@@ -212,31 +223,39 @@ async def _run(kind: str, params: RunParams) -> dict[str, Any]:
         await acreate_markdown_artifact(
             key="ubiops-report", markdown=markdown, description="the report of the last 30 days"
         )
+    if not ledger["ok"] and not ledger.get("busy"):
+        # Recorded in the ledger and published above: the flow run ends Failed, its message
+        # naming what failed. Returned, not raised, so Prefect logs one line, no traceback;
+        # a caller of the flow gets RunIncomplete raised, with the ledger.
+        incomplete = RunIncomplete(ledger)
+        return Failed(message=str(incomplete), data=incomplete)
     return ledger
 
 
+# `clock` is the run's clock, the system's unless a caller in this process passes another (a
+# deployment cannot: a clock is not a value a flow run can store).
+
+
 @flow(name="ubiops-sync", log_prints=False, validate_parameters=True)
-async def sync_flow(params: RunParams | None = None) -> dict[str, Any]:
+async def sync_flow(params: RunParams | None = None, clock: Clock | None = None) -> FlowResult:
     """Incremental sync of all streams of all visible (or the named) projects.
 
     The token comes from UBIOPS_API_TOKEN in each process's environment, never a parameter.
     """
-    return await _run("sync", params or RunParams())
+    return await run_flow(params or RunParams(), backfill=False, clock=clock or utc_now)
 
 
 @flow(name="ubiops-backfill", log_prints=False, validate_parameters=True)
-async def backfill_flow(params: RunParams) -> dict[str, Any]:
+async def backfill_flow(params: RunParams, clock: Clock | None = None) -> FlowResult:
     """Load a date range (`params.since` is required); finished windows are never fetched
     again."""
-    if params.since is None:
-        raise ValueError("a backfill needs params.since (ISO 8601 or an age such as 30d)")
-    return await _run("backfill", params)
+    return await run_flow(params, backfill=True, clock=clock or utc_now)
 
 
 @flow(name="ubiops-compact", log_prints=False)
-def compact_flow(warehouse: str | None = None) -> dict[str, Any]:
+def compact_flow(warehouse: str | None = None, clock: Clock | None = None) -> dict[str, Any]:
     """Bin-pack small files per project (one commit each) and delete what they replaced; a
     (project, stream) another run is writing is skipped and reported."""
-    report = runner.compact(Settings.from_overrides(warehouse=warehouse))
+    report = runner.compact(Settings.from_overrides(warehouse=warehouse), clock or utc_now)
     get_run_logger().info("compaction: %s", report)
     return report

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from flows import console
-from flows.summary import StreamResult
+from flows.core.summary import StreamResult
 
 ProgressHook = Callable[[StreamResult], None]
 _current: ContextVar[ProgressHook | None] = ContextVar("ubiops_etl_progress", default=None)

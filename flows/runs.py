@@ -7,15 +7,19 @@ commands that use them, so `status`, `sql` and `--help` start in well under a se
 from __future__ import annotations
 
 import asyncio
+import os
+import tomllib
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from flows import console
-from flows.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
-from flows.settings import ALL_STREAMS, Settings
-from flows.timeparse import parse_instant
+from flows.core.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, RunIncomplete, UsageError
+from flows.core.report_file import build_report
+from flows.core.settings import ALL_STREAMS, Settings
 from warehouse import (
     Lake,
     format_csv,
@@ -24,26 +28,63 @@ from warehouse import (
     run_sql,
 )
 
+if TYPE_CHECKING:
+    from warehouse.state import Clock
+
+
+def prefect_api_url(env: Mapping[str, str]) -> str | None:
+    """The Prefect API this process would report to: `PREFECT_API_URL`, else the active
+    Prefect profile's. Read without importing Prefect, which takes seconds."""
+    if env.get("PREFECT_API_URL"):
+        return env["PREFECT_API_URL"]
+    home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(env.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = env.get("PREFECT_PROFILE") or doc.get("active")
+    profiles = doc.get("profiles")
+    profile = profiles.get(active) if isinstance(profiles, dict) and active else None
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    return str(url) if url else None
+
+
+def use_prefect(settings: Settings) -> bool:
+    """Whether runs go through Prefect: asked for, a Prefect API is configured, or the
+    tasks run on Dask (Prefect's DaskTaskRunner distributes them)."""
+    return (
+        settings.prefect
+        or settings.task_runner == "dask"
+        or prefect_api_url(os.environ) is not None
+    )
+
+
+def require_engine(settings: Settings) -> None:
+    """The tasks of a run on an existing Dask cluster report to the flow run's Prefect API,
+    so that API must be one the cluster's workers reach too: a configured one, not the
+    temporary server Prefect starts for a flow run without one (which a local cluster's
+    workers, started by this process, are told about)."""
+    remote = settings.task_runner == "dask" and settings.dask_address
+    if remote and prefect_api_url(os.environ) is None:
+        raise UsageError(
+            f"--dask-address {settings.dask_address} needs a Prefect API that the cluster's "
+            "workers report to as well: run `prefect server start` and set "
+            "PREFECT_API_URL=http://<host>:4200/api here and on the workers (or use Prefect "
+            "Cloud); without one, --dask-workers N runs a local cluster"
+        )
+
 
 async def preflight(settings: Settings) -> list[str]:
     """Fail fast, before any Prefect run, on a bad token, host or project name."""
     from extract import open_client
-    from flows import runner
+    from flows.core import runner
 
     async with open_client(runner.client_config(settings)) as client:
         projects, skipped = await runner.resolve_projects(client, settings.projects)
     for name, why in skipped.items():
         console.log.warning("skipping project %r: %s", name, why)
     return projects
-
-
-def _check_window(since: str | None, until: str | None, now: datetime) -> None:
-    start = parse_instant(since, now=now) if since else None
-    end = parse_instant(until, now=now) if until else now
-    if start is not None and start >= end:
-        raise UsageError(
-            f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})"
-        )
 
 
 def report_run(ledger: dict[str, Any]) -> int:
@@ -97,58 +138,79 @@ def report_run(ledger: dict[str, Any]) -> int:
 
 
 def execute_run(
-    kind: str, settings: Settings, since: str | None, until: str | None
+    settings: Settings, since: str | None, until: str | None, *, backfill: bool, clock: Clock
 ) -> dict[str, Any]:
-    """Run `sync` or `backfill` as a Prefect flow run when Prefect is asked for or
-    configured or the tasks run on Dask, otherwise the same run core directly (no Prefect
-    import, no server to start); the run's ledger record either way."""
-    from flows import runner
+    """Run a sync or backfill as a Prefect flow run when Prefect is asked for or configured
+    or the tasks run on Dask, otherwise the same run core directly (no Prefect import, no
+    server to start); the run's ledger record either way."""
+    from flows.core import runner
     from flows.progress import current_progress, reporting
 
     with reporting():
-        if settings.use_prefect:
+        if use_prefect(settings):
             from flows.params import RunParams
             from flows.prefect_flows import backfill_flow, sync_flow
 
-            flow = sync_flow if kind == "sync" else backfill_flow
+            # The flow run reads the system clock: a clock is no flow parameter to store.
             params = RunParams.from_settings(settings, since=since, until=until)
-            return dict(asyncio.run(flow(params)))
-        hook = current_progress()
-        return asyncio.run(
-            runner.run(kind, settings, since, until, logger=console.log, progress=hook)
+            flow = backfill_flow if backfill else sync_flow
+            try:
+                ledger = asyncio.run(flow(params))
+            except RunIncomplete as incomplete:  # the flow run failed; its ledger says why
+                return incomplete.ledger
+            if not isinstance(ledger, dict):  # a flow called directly resolves its state
+                raise TypeError(f"{flow.name} returned {type(ledger).__name__}")
+            return ledger
+        summary = asyncio.run(
+            runner.execute(
+                settings,
+                since=since,
+                until=until,
+                backfill=backfill,
+                clock=clock,
+                logger=console.log,
+                progress=current_progress(),
+            )
         )
+        return summary.outcome()
 
 
-def run_sync(settings: Settings, *, since: str | None, until: str | None, now: datetime) -> int:
-    """`ubiops-etl sync`."""
-    _check_window(since, until, now)
+def run_range(
+    settings: Settings, *, since: str | None, until: str | None, backfill: bool, clock: Clock
+) -> int:
+    """`ubiops-etl sync` and `ubiops-etl backfill`: check the window and the token, run,
+    print the summary; the exit code."""
+    from flows.core.runner import resolve_window
+
+    resolve_window(since, until, backfill=backfill, now=clock())  # fail before any call
+    require_engine(settings)
     asyncio.run(preflight(settings))
-    return report_run(execute_run("sync", settings, since, until))
+    return report_run(execute_run(settings, since, until, backfill=backfill, clock=clock))
 
 
-def run_backfill(settings: Settings, *, since: str, until: str, now: datetime) -> int:
-    """`ubiops-etl backfill`."""
-    _check_window(since, until, now)
-    asyncio.run(preflight(settings))
-    return report_run(execute_run("backfill", settings, since, until))
-
-
-def run_compact(settings: Settings) -> int:
+def run_compact(settings: Settings, *, clock: Clock) -> int:
     """`ubiops-etl compact` (a Prefect flow run when Prefect is asked for or configured)."""
-    if settings.use_prefect:
+    if use_prefect(settings):
         from flows.prefect_flows import compact_flow
 
         report = compact_flow(warehouse=settings.warehouse)
     else:
-        from flows import runner
+        from flows.core import runner
 
-        report = runner.compact(settings)
+        report = runner.compact(settings, clock)
     console.out.print(
         f"compacted {report['projects']} project tables: {report['files_removed']} files "
         f"merged into {report['files_added']}, {report['files_swept']} replaced files deleted"
     )
     for name in report["skipped_busy"]:
         console.err.print(f"{name} skipped: another run is writing it", markup=False)
+    return EXIT_OK
+
+
+def run_report(settings: Settings, *, since: str, now: datetime, out: str | None) -> int:
+    """`ubiops-etl report`: write the file and print its path."""
+    path, _ = build_report(settings, since=since, now=now, out=out)
+    console.out.print(f"report: {path}", markup=False, highlight=False)
     return EXIT_OK
 
 
@@ -216,7 +278,7 @@ def _short(moment: datetime | None) -> str:
 
 def _cursor_of(state: dict[str, Any], stream: str) -> datetime | None:
     """The point up to which a stream is complete, from its committed state."""
-    from flows import intervals
+    from flows.core import intervals
 
     if stream == "logs":
         return intervals.covered_until(intervals.from_json(state.get("completed", [])))

@@ -7,54 +7,32 @@ what to run instead of pretending to serve.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from flows.errors import UsageError
-from flows.settings import Settings
-from flows.timeparse import parse_age
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.runs import prefect_api_url
 
-
-def prefect_api_url() -> str | None:
-    from prefect.settings import PREFECT_API_URL
-
-    value = PREFECT_API_URL.value()
-    return str(value) if value else None
+# A backfill is run by hand (`ubiops-etl backfill`), so serve has no deployment for it.
+SERVED = ("ubiops-sync", "ubiops-compact")
 
 
 def build_deployments(
     settings: Settings, *, sync_every: str, sync_cron: str | None, compact_cron: str
 ) -> list[Any]:
-    """The sync and compact deployments with their schedules and parameters (no token)."""
-    from flows.params import RunParams
-    from flows.prefect_flows import compact_flow, sync_flow
+    """The sync and compact deployments of `ubiops-etl deploy` (the same parameters and
+    schedules, never the token), to serve from this process."""
+    from flows.deployments import deployment_options, deployment_specs, flow_of
 
-    warehouse = settings.location.uri  # absolute: the worker may start elsewhere
-    run_params = RunParams(
-        warehouse=warehouse,
-        streams=list(settings.streams),
-        projects=list(settings.projects) or None,
+    specs = deployment_specs(
+        settings, sync_every=sync_every, sync_cron=sync_cron, compact_cron=compact_cron
     )
-    params: dict[str, Any] = {"params": run_params.model_dump(mode="json", exclude_none=True)}
-    schedule: dict[str, Any] = (
-        {"cron": sync_cron} if sync_cron else {"interval": parse_age(sync_every)}
-    )
-    sync = sync_flow.to_deployment(
-        name="ubiops-sync",
-        parameters=params,
-        concurrency_limit=1,
-        description="Incremental sync of UbiOps logs, requests, audit events and snapshots.",
-        tags=["ubiops-etl"],
-        **schedule,
-    )
-    compact = compact_flow.to_deployment(
-        name="ubiops-compact",
-        cron=compact_cron,
-        parameters={"warehouse": warehouse},
-        concurrency_limit=1,
-        description="Merge small Parquet files into one per partition.",
-        tags=["ubiops-etl"],
-    )
-    return [sync, compact]
+    return [
+        flow_of(spec).to_deployment(name=spec.name, **deployment_options(spec))
+        for spec in specs
+        if spec.name in SERVED
+    ]
 
 
 def serve_deployments(
@@ -62,7 +40,7 @@ def serve_deployments(
 ) -> int:
     """Register the deployments and serve them until interrupted."""
     settings.require_token()
-    if prefect_api_url() is None:
+    if prefect_api_url(os.environ) is None:
         raise UsageError(
             "serve needs a Prefect API that can schedule: run `prefect server start` and "
             "set PREFECT_API_URL=http://127.0.0.1:4200/api (or use Prefect Cloud)"

@@ -76,6 +76,37 @@ def test_four_dask_workers_together_stay_within_the_servers_limit(
         exact(json.loads(counts.stdout), sim.truth)
 
 
+def test_dask_without_a_prefect_api_runs_on_a_temporary_server(tmp_path: Path) -> None:
+    """`sync --task-runner dask` with no Prefect API configured runs as a flow run on the
+    temporary Prefect server Prefect starts, whose address the local cluster's workers are
+    given, and lands the lake exactly; with `--dask-address` it exits 2 at once, since an
+    existing cluster's workers could not reach that server."""
+    spec = {"seed": 23, "projects": 3, "days": 1, "backfill_days": 1, "logs_per_day": 100}
+    with simulator(spec) as sim:
+        env = env_for(
+            sim, "", tmp_path / "prefect-home", UBIOPS_ETL_WAREHOUSE=str(tmp_path / "lake")
+        )
+        del env["PREFECT_API_URL"]
+        args = [
+            "sync",
+            "--task-runner",
+            "dask",
+            "--dask-workers",
+            "2",
+            "--since",
+            sim.info["since"],
+        ]
+        done = run_cli(env, *args)
+        assert done.returncode == 0, done.stderr
+        ledger = Lake.open(tmp_path / "lake").ledger.read()[-1]
+        assert (ledger["engine"], ledger["ok"]) == ("prefect", True)
+        counts = run_cli(env, "sql", COUNT_SQL, "--format", "json")
+        exact(json.loads(counts.stdout), sim.truth)
+        refused = run_cli(env, *args[:3], "--dask-address", "tcp://127.0.0.1:9", timeout=60)
+        assert refused.returncode == 2, refused.stderr
+        assert "PREFECT_API_URL" in refused.stderr
+
+
 def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
     tmp_path: Path,
     prefect_api: str,
@@ -84,11 +115,11 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`ubiops-etl deploy --pool` registers the deployments; a process worker runs the sync
-        deployment, whose tasks run on a Dask cluster of two worker processes and write a lake
-        on the S3 server. One Dask worker is killed while it runs tasks: the run completes and
-        names the tasks that failed; the next deployment run lands all 20 projects exactly (logs,
-    requests and audit events; snapshots, seven small tables per project, are left out to keep
-    the S3 server's work short)."""
+    deployment, whose tasks run on a Dask cluster of two worker processes and write a lake on
+    the S3 server. One Dask worker is killed while it runs tasks: the flow run ends Failed and
+    its ledger names the tasks that failed; the next deployment run lands all 20 projects
+    exactly (logs, requests and audit events; snapshots, seven small tables per project, are
+    left out to keep the S3 server's work short)."""
     root = f"s3://{s3_server.new_bucket()}/lake"
     for name, value in s3_server.env().items():
         monkeypatch.setenv(name, value)
@@ -149,7 +180,7 @@ def test_a_work_pool_deployment_on_dask_survives_a_killed_worker(
                 victim = cluster.worker_pids()[busy]
                 next(p for p in cluster.workers if p.pid == victim).kill()
                 state = poll(lambda: final_state(prefect_api, first), "first run", 300)
-                assert state == "COMPLETED"
+                assert state == "FAILED"  # after recording which tasks failed
                 ledger = Lake.open(LakeLocation.parse(root, os.environ)).ledger.read()[-1]
                 assert not ledger["ok"]
                 failed = [s for s in ledger["streams"] if not s["ok"]]

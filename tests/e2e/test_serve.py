@@ -49,7 +49,7 @@ def test_serve_schedules_sync_and_compact_and_a_run_lands_data(cli, tmp_path, po
         compact_schedule = deployments["ubiops-compact"]["schedules"][0]["schedule"]
         assert compact_schedule["cron"] == "0 4 * * *"
         params = deployments["ubiops-sync"]["parameters"]["params"]
-        assert params["warehouse"] == str(lake.resolve())
+        assert params["settings"]["warehouse"] == str(lake.resolve())
         assert "token" not in str(deployments["ubiops-sync"]["parameters"]).lower()
         poll(lambda: _log_rows(lake) > 0, "a scheduled sync", timeout_s=150)
     finally:

@@ -12,7 +12,6 @@ import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.runner import using_clock
 from simulator import ManualClock, World, WorldSpec, create_app, generate_world, serve_in_thread
 
 SPEC = WorldSpec(
@@ -48,11 +47,11 @@ class Sim:
 
 @pytest.fixture
 def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim]:
-    """A live simulator on a manual clock; the flows read the same clock."""
+    """A live simulator on a manual clock; the tests pass the same clock to the flows."""
     clock = ManualClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
     world = generate_world(SPEC, now=clock.now())
     app = create_app(world, clock=clock, live=True)
-    with serve_in_thread(app) as server, using_clock(clock.now):
+    with serve_in_thread(app) as server:
         monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
         monkeypatch.setenv("UBIOPS_API_TOKEN", world.token)
         monkeypatch.setenv("UBIOPS_ETL_INITIAL_HISTORY", "4d")

@@ -5,7 +5,7 @@ Protections checked:
   (without retrying `httpx.ConnectError` the first run fails instead of exiting 0);
 - the retry budget (UBIOPS_ETL_MAX_ATTEMPTS / _MAX_RETRY_SECONDS): a long outage ends the run
   with exit 1 and one clear line within the budget, never a hang;
-- state committed only after its data (flows/streams/): after the failed run no committed
+- state committed only after its data (flows/core/streams/): after the failed run no committed
   cursor covers a record missing from the lake, so the next run completes exactly.
 """
 

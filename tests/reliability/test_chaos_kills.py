@@ -21,7 +21,7 @@ Protections this checks (each can be seen failing by removing it):
 - one atomic Delta commit per batch and views/plain files reading only committed files: an
   upload without its commit must stay invisible, and the sweep must remove it later
   (without the sweep, plain `read_parquet` sees the orphans as duplicates);
-- cursors committed only after the data (flows/streams/): committing first loses the batch a
+- cursors committed only after the data (flows/core/streams/): committing first loses the batch a
   kill at (a) interrupts;
 - insert-if-absent merges for logs/audit events and upserts for requests: every re-run after
   a (b) kill re-writes the batch whose cursor was not written;

@@ -5,7 +5,7 @@ Protections checked:
   runs of different projects commit to the same tables at once; without the retry one of
   them fails with a commit conflict (the S3 test sees the server refuse conflicting
   commit files with 412 and requires both runs to finish exact anyway);
-- the lease per (project, stream) in the lake root (warehouse/leases.py, flows/runner.py
+- the lease per (project, stream) in the lake root (warehouse/leases.py, flows/core/runner.py
   `_leased`): a second run of the same project skips every stream and exits 3; without the
   lease both write, and the second run's sweep can delete the first one's uploads;
 - takeover of a lease whose holder died on this host (warehouse/leases.py `_process_gone`):

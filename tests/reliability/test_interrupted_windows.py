@@ -2,7 +2,7 @@
 unfinished behind a later one that finished. The next sync must still fetch the rest of it.
 
 Protection checked: planning from every range a stream was asked for, minus the completed
-intervals (flows/streams/logs.py `plan_log_spans`), rather than from the high-water mark
+intervals (flows/core/streams/logs.py `plan_log_spans`), rather than from the high-water mark
 only. Planning from the high-water mark minus the lookback skips the unfinished window, and
 its logs are lost for good (found by the chaos test as rejects missing after kills).
 """
@@ -19,8 +19,8 @@ from lakeroot import LakeRoot
 from reliability_harness import FigureBook, check_logs, parse_api_time, read_lake, running_sim
 
 from extract import LogCursor
-from flows.runner import execute
-from flows.settings import Settings
+from flows.core.runner import execute
+from flows.core.settings import Settings
 from simulator import WorldSpec
 from transform import normalize
 from warehouse import Lake
@@ -71,10 +71,10 @@ async def test_unfinished_window_behind_a_finished_one_is_resumed(
         )
         summary = await execute(
             settings,
-            kind="sync",
             since=None,
-            until=now,
-            now=now,
+            until=None,
+            backfill=False,
+            clock=sim.clock.now,
             logger=logging.getLogger("reliability"),
         )
         figures["local"].runs += 1
@@ -134,10 +134,10 @@ async def test_late_logs_dated_before_a_resumed_cursor_are_fetched_by_the_next_r
         )
         summary = await execute(
             settings,
-            kind="sync",
             since=None,
-            until=now,
-            now=now,
+            until=None,
+            backfill=False,
+            clock=sim.clock.now,
             logger=logging.getLogger("reliability"),
         )
         assert summary.ok, [(r.stream, r.error) for r in summary.results]

@@ -11,9 +11,9 @@ Protections checked:
 - an atomic Delta commit per batch with the conflict retry (warehouse/tables.py): a commit
   PUT whose answer is lost is retried, the server says it exists (412), and the merge is
   redone on the new version without doubling rows;
-- cursors committed only after their data (flows/streams/): a refused cursor write leaves
+- cursors committed only after their data (flows/core/streams/): a refused cursor write leaves
   the committed data to be re-merged by the next run, a refused data write leaves the cursor;
-- failures of one stream reported on one line (flows/errors.py), not as a traceback.
+- failures of one stream reported on one line (flows/cli.py `run_cli`), not as a traceback.
 """
 
 from __future__ import annotations

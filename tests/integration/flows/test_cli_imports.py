@@ -26,7 +26,7 @@ SYNC_ONLY = (
     "simulator.app",
     "simulator.world",
     "transform.normalization",
-    "flows.runner",
+    "flows.core.runner",
     "flows.progress",
 )
 
@@ -108,4 +108,4 @@ def test_the_probe_sees_what_a_sync_imports(lake_root, tmp_path):
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report["code"] == 1
-    assert {"httpx", "extract.client", "flows.runner"} <= set(report["modules"])
+    assert {"httpx", "extract.client", "flows.core.runner"} <= set(report["modules"])

@@ -2,7 +2,7 @@
 GET /logs and the current requests list, and the lake holds every log once, judged by
 content (the two endpoints' ids differ), and every request once.
 
-Over real sockets, through `flows.runner.execute` (no Prefect engine needed).
+Over real sockets, through `flows.core.runner.execute` (no Prefect engine needed).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from extract.timeutil import parse_api_datetime
-from flows.runner import execute
-from flows.settings import Settings
+from flows.core.runner import execute
+from flows.core.settings import Settings
 from simulator import ManualClock, WorldSpec, create_app, generate_world, serve_in_thread
 from warehouse import LakeLocation, run_sql
 
@@ -31,7 +31,12 @@ async def sync(base_url: str, token: str, root: Path, until: datetime) -> str | 
         initial_history="2d",
     )
     summary = await execute(
-        settings, kind="sync", since=None, until=until, now=until, logger=logging.getLogger("t")
+        settings,
+        since=None,
+        until=None,
+        backfill=False,
+        clock=lambda: until,
+        logger=logging.getLogger("t"),
     )
     assert summary.ok, [(r.stream, r.error) for r in summary.results]
     return summary.log_api

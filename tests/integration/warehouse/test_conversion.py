@@ -21,8 +21,8 @@ import pytest
 from lake_examples import read_direct
 
 import warehouse.convert as convert
-from flows.runner import execute, using_clock
-from flows.settings import Settings
+from flows.core.runner import execute
+from flows.core.settings import Settings
 from simulator import ManualClock, WorldSpec, create_app, generate_world, serve_in_thread
 from warehouse import Lake, LakeLocation, rows_per_table
 
@@ -108,7 +108,6 @@ def test_the_next_sync_continues_from_the_old_cursors(legacy, monkeypatch):
     world = generate_world(SPEC, now=clock.now())
     with (
         serve_in_thread(create_app(world, clock=clock, live=False)) as server,
-        using_clock(clock.now),
     ):
         monkeypatch.setenv("UBIOPS_API_HOST", server.base_url)
         monkeypatch.setenv("UBIOPS_API_TOKEN", world.token)
@@ -117,12 +116,11 @@ def test_the_next_sync_continues_from_the_old_cursors(legacy, monkeypatch):
         summary = asyncio.run(
             execute(
                 settings,
-                kind="sync",
                 since=None,
-                until=SYNCED_AT,
-                now=SYNCED_AT,
-                logger=logging.getLogger("test"),
+                until=None,
+                backfill=False,
                 clock=clock.now,
+                logger=logging.getLogger("test"),
             )
         )
     assert summary.ok

@@ -6,9 +6,9 @@ import yaml
 from prefect import Flow
 from prefect.utilities.importtools import import_object
 
+from flows.core.settings import Settings
 from flows.deployments import PROJECT_ROOT, deployment_specs
 from flows.params import RunParams
-from flows.settings import Settings
 
 
 def test_prefect_yaml_declares_the_deployments_deploy_registers(monkeypatch):

@@ -14,18 +14,18 @@ from extract.config import (
     LOG_LIMIT_CEILING,
     ClientConfig,
 )
-from flows.errors import (
+from flows.cli import run_cli
+from flows.core.errors import (
     EXIT_BUSY,
     EXIT_FAILED,
     EXIT_USAGE,
     UsageError,
     UserError,
     as_user_error,
-    run_cli,
 )
-from flows.runner import client_config
-from flows.settings import MissingToken, Settings
-from flows.timeparse import BadTime
+from flows.core.runner import client_config
+from flows.core.settings import MissingToken, Settings
+from flows.core.timeparse import BadTime
 from warehouse.errors import LeaseBusy, NotALake, QueryRefused, WarehouseError
 
 

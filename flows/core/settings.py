@@ -7,10 +7,7 @@ the environment: extract, transform and warehouse receive plain values from here
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -28,8 +25,8 @@ from extract.config import (
     LOG_LIMIT_FLOOR,
     LogApi,
 )
-from flows.errors import EXIT_USAGE, UserError
-from flows.timeparse import parse_age
+from flows.core.errors import EXIT_USAGE, UserError
+from flows.core.timeparse import parse_age
 from warehouse import LakeLocation
 
 Stream = Literal["logs", "requests", "audit_events", "snapshots"]
@@ -149,12 +146,6 @@ class Settings(BaseSettings):
                 given[key] = tuple(x for item in given[key] for x in str(item).split(",") if x)
         return cls(**given)
 
-    @property
-    def use_prefect(self) -> bool:
-        """Whether runs go through Prefect: asked for, a Prefect API is configured, or the
-        tasks run on Dask (Prefect's DaskTaskRunner distributes them)."""
-        return self.prefect or self.task_runner == "dask" or prefect_api_url(os.environ) is not None
-
     def require_token(self) -> SecretStr:
         """The token, or a one-line error that says which variable to set."""
         if self.api_token is None or not self.api_token.get_secret_value().strip():
@@ -163,24 +154,6 @@ class Settings(BaseSettings):
                 "(an API token from the UbiOps console, e.g. 'Token abc...')"
             )
         return self.api_token
-
-
-def prefect_api_url(env: Mapping[str, str]) -> str | None:
-    """The Prefect API this process would report to: `PREFECT_API_URL`, else the active
-    Prefect profile's. Read without importing Prefect, which takes seconds."""
-    if env.get("PREFECT_API_URL"):
-        return env["PREFECT_API_URL"]
-    home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
-    path = Path(env.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
-    try:
-        doc = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
-    active = env.get("PREFECT_PROFILE") or doc.get("active")
-    profiles = doc.get("profiles")
-    profile = profiles.get(active) if isinstance(profiles, dict) and active else None
-    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
-    return str(url) if url else None
 
 
 class MissingToken(UserError, ValueError):

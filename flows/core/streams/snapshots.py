@@ -6,8 +6,8 @@ import asyncio
 from datetime import datetime
 
 from extract import AuditCursor, fetch_snapshot, iter_audit_events
-from flows.streams.context import RunContext, account, parse_time
-from flows.summary import StreamResult
+from flows.core.streams.context import RunContext, account, parse_time
+from flows.core.summary import StreamResult
 from transform.schemas import SNAPSHOT_TABLES
 
 

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extract import UbiOpsClient
-from flows.settings import Settings
-from flows.sink import Flushed, Sink
-from flows.summary import StreamResult
+from flows.core.settings import Settings
+from flows.core.sink import Flushed, Sink
+from flows.core.summary import StreamResult
 from transform.schemas import SCHEMAS
 from warehouse import Lake
 

@@ -1,7 +1,8 @@
-"""`ubiops-etl report`: the marts over a time range, rendered as one offline HTML file.
+"""The report file: the marts over a time range, rendered as one offline HTML file.
 
 The warehouse answers the questions (SQL), `report` draws them (pure), the warehouse writes
-the file; this module only wires the three and decides the defaults.
+the file; this module only wires the three and decides the defaults. A run writes it when
+`UBIOPS_ETL_REPORT_FILE` is set; `ubiops-etl report` and the demo write it on demand.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flows import console
-from flows.errors import EXIT_OK, UsageError
-from flows.settings import Settings
-from flows.timeparse import parse_instant
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.core.timeparse import parse_instant
 
 REPORT_FILE = "report.html"
 DEFAULT_SINCE = "30d"
@@ -58,10 +58,3 @@ def build_report(
     )
     path = write_report(out or default_out(settings), render_report(data))
     return path, summary_markdown(data, str(path))
-
-
-def run_report(settings: Settings, *, since: str, now: datetime, out: str | None) -> int:
-    """`ubiops-etl report`: write the file and print its path."""
-    path, _ = build_report(settings, since=since, now=now, out=out)
-    console.out.print(f"report: {path}", markup=False, highlight=False)
-    return EXIT_OK

@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from extract import RequestCursor
-from flows.streams.requests import MIN_SUBWINDOW, split_request_windows
+from flows.core.streams.requests import MIN_SUBWINDOW, split_request_windows
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

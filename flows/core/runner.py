@@ -1,23 +1,22 @@
 """One run over many (project, stream) pairs: plain async functions that tests call directly.
 
-A run resolves its projects, then runs one job per (project, stream) (`PairJob`, plain data):
-directly, as coroutines sharing this process's client and lake, or through a `Dispatch`
-that the Prefect layer (`flows.prefect_flows`) provides, which runs each job as a task on a
-task runner (threads here, or Dask worker processes) where `run_pair_alone` opens its own
-client and lake. Nothing here imports Prefect, so the logic is tested without an engine.
+A run reads "now" once from the clock it is given, resolves its window and projects, then
+runs one job per (project, stream) (`PairJob`, plain data): directly, as coroutines sharing
+this process's client and lake, or through a `Dispatch` that an entry point provides (the
+Prefect flows run each job as a task on a task runner, threads or Dask worker processes,
+where `run_pair_alone` opens its own client and lake). A sync and a backfill are one body:
+a backfill needs a start and checkpoints every finished log window.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -32,15 +31,16 @@ from extract import (
     validate_project_name,
 )
 from extract.errors import ExtractError, InvalidProjectName
-from flows import streams
-from flows.errors import UsageError
-from flows.settings import Settings
-from flows.summary import RunSummary, StreamResult
-from flows.timeparse import parse_instant
+from flows.core import streams
+from flows.core.errors import UsageError
+from flows.core.settings import Settings
+from flows.core.summary import BUSY, RunSummary, StreamResult
+from flows.core.timeparse import parse_instant
 from warehouse import Lake, Lease, LeaseBusy, LeaseLost, WarehouseError, build_bi_database
 from warehouse.layout import lease_name
+from warehouse.state import Clock
 
-Clock = Callable[[], datetime]
+Logger = logging.Logger | logging.LoggerAdapter[Any]
 StreamRunner = Callable[..., Awaitable[StreamResult]]
 
 
@@ -71,28 +71,6 @@ class PairOutcome:
 
 
 Dispatch = Callable[[list[PairJob]], Awaitable[list[PairOutcome]]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-_clock: ContextVar[Clock] = ContextVar("ubiops_etl_clock", default=utc_now)
-
-
-def current_clock() -> Clock:
-    """The clock runs read "now" from: the system's, unless a caller installed another."""
-    return _clock.get()
-
-
-@contextlib.contextmanager
-def using_clock(clock: Clock) -> Iterator[None]:
-    """Run flows against `clock` (tests drive a simulator on a manual clock)."""
-    token = _clock.set(clock)
-    try:
-        yield
-    finally:
-        _clock.reset(token)
 
 
 def new_run_id() -> str:
@@ -174,69 +152,43 @@ async def resolve_projects(
     return chosen, skipped
 
 
-async def run(
-    kind: str,
-    settings: Settings,
-    since: str | None,
-    until: str | None,
-    *,
-    logger: logging.Logger | logging.LoggerAdapter[Any],
-    runner: StreamRunner = run_stream,
-    progress: streams.ProgressHook | None = None,
-    engine: str = "direct",
-    dispatch: Dispatch | None = None,
-) -> dict[str, Any]:
-    """`sync` or `backfill` over [since, until) (ISO 8601 or ages, read against the run's
-    clock); the run's ledger record, with `busy` when every (project, stream) was held by
-    another run. Both entry points (the CLI directly, and the Prefect flows) call this."""
-    now = current_clock()()
+def resolve_window(
+    since: str | None, until: str | None, *, backfill: bool, now: datetime
+) -> tuple[datetime | None, datetime]:
+    """[since, until) as instants (ISO 8601 or ages before `now`; no `until`: `now`). A
+    backfill needs a start; a start must come before the end."""
     start = parse_instant(since, now=now) if since else None
     end = parse_instant(until, now=now) if until else now
-    summary = await execute(
-        settings,
-        kind=kind,
-        since=start,
-        until=end,
-        now=now,
-        logger=logger,
-        runner=runner,
-        progress=progress,
-        engine=engine,
-        dispatch=dispatch,
-    )
-    ledger = summary.to_ledger()
-    if summary.all_busy:
-        # Not a failure of this run: other runs are writing every stream. Say so and stop.
-        why = "every project and stream asked for is being written by another run"
-        logger.warning("%s skipped: %s", kind, why)
-        return ledger | {"busy": True, "error": why}
-    if settings.report_file:
-        ledger |= await _write_report(settings, now, logger)
-    return ledger
+    if backfill and start is None:
+        raise UsageError("a backfill needs a start: --since (ISO 8601 or an age such as 30d)")
+    if start is not None and start >= end:
+        raise UsageError(
+            f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})"
+        )
+    return start, end
 
 
-async def _write_report(
-    settings: Settings, now: datetime, logger: logging.Logger | logging.LoggerAdapter[Any]
-) -> dict[str, str]:
-    """The opt-in report (UBIOPS_ETL_REPORT_FILE); its failure costs a warning, not the run.
-    Returns `report` (the path) and `report_markdown` (for a Prefect artifact)."""
+async def _write_report(summary: RunSummary, settings: Settings, logger: Logger) -> None:
+    """The opt-in report (UBIOPS_ETL_REPORT_FILE): its path and a markdown summary (for a
+    Prefect artifact) on the summary; its failure costs a warning, not the run."""
     import duckdb
 
-    from flows.report import DEFAULT_SINCE, build_report
+    from flows.core.report_file import DEFAULT_SINCE, build_report
 
+    now, out = summary.started_at, settings.report_file
     try:
         path, markdown = await asyncio.to_thread(
-            build_report, settings, since=DEFAULT_SINCE, now=now, out=settings.report_file
+            build_report, settings, since=DEFAULT_SINCE, now=now, out=out
         )
     except (duckdb.Error, WarehouseError, OSError) as exc:
         logger.warning("the report was not written (the next run retries): %s", exc)
-        return {}
-    return {"report": str(path), "report_markdown": markdown}
+        return
+    summary.report, summary.report_markdown = str(path), markdown
 
 
-def compact(settings: Settings) -> dict[str, Any]:
+def compact(settings: Settings, clock: Clock) -> dict[str, Any]:
     """Bin-pack small files per project and delete what they replaced; busy pairs skipped."""
-    lake = open_lake(settings, current_clock())
+    lake = open_lake(settings, clock)
     return dataclasses.asdict(lake.compact(new_run_id()))
 
 
@@ -262,39 +214,40 @@ def return_freed_memory() -> None:
 async def execute(
     settings: Settings,
     *,
-    kind: str,
-    since: datetime | None,
-    until: datetime,
-    now: datetime,
-    logger: logging.Logger | logging.LoggerAdapter[Any],
+    since: str | None,
+    until: str | None,
+    backfill: bool,
+    clock: Clock,
+    logger: Logger,
     runner: StreamRunner = run_stream,
     progress: streams.ProgressHook | None = None,
-    clock: Clock | None = None,
     client_factory: Callable[[ClientConfig], Any] = open_client,
     engine: str = "direct",
     dispatch: Dispatch | None = None,
 ) -> RunSummary:
-    """Sync every (project, stream) under its lease, record the summary in the run ledger and
-    rebuild the BI file. A (project, stream) another live run holds is skipped as busy.
+    """A sync or a backfill: every (project, stream) of [since, until) under its lease, the
+    summary recorded in the run ledger, the BI file rebuilt and the opt-in report written.
+    "Now" is read from `clock` once, here; the clock also times the leases and the ledger. A
+    (project, stream) another live run holds is skipped as busy. Every entry point (the CLI
+    directly, the Prefect flows, the demo) calls this; `RunSummary.outcome()` is what they
+    are told.
 
     Without `dispatch` the pairs run here, as coroutines sharing one client and lake; with it,
     `dispatch` runs the jobs (as tasks on a task runner) and returns their outcomes."""
+    now = clock()
+    start, end = resolve_window(since, until, backfill=backfill, now=now)
     return_freed_memory()
-    tick = clock or current_clock()
-    lake = await asyncio.to_thread(open_lake, settings, tick)
+    lake = await asyncio.to_thread(open_lake, settings, clock)
+    kind = "backfill" if backfill else "sync"
     summary = RunSummary(run_id=new_run_id(), kind=kind, started_at=now, engine=engine)
     async with client_factory(client_config(settings)) as client:
-        ctx = streams.RunContext(client, lake, settings, now, logger)
-        ctx.checkpoint_windows = kind == "backfill"
-        ctx.batch_rows = settings.batch_rows
-        if progress is not None:
-            ctx.progress = progress
+        ctx = _context(client, lake, settings, now, logger, backfill=backfill, progress=progress)
         try:
             projects, summary.skipped_projects = await resolve_projects(client, settings.projects)
             for name, why in summary.skipped_projects.items():
                 logger.warning("skipping project %r: %s", name, why)
             jobs = [
-                PairJob(summary.run_id, project, stream, since, until, now, kind == "backfill")
+                PairJob(summary.run_id, project, stream, start, end, now, backfill)
                 for project in projects
                 for stream in settings.streams
             ]
@@ -308,9 +261,32 @@ async def execute(
             summary.error = str(exc)
             raise
         finally:
-            await _record(summary, ctx, tick)
+            await _record(summary, ctx, clock)
     await _rebuild_bi_file(lake, settings, logger)
+    if summary.all_busy:
+        # Not a failure of this run: other runs are writing every stream. Say so and stop.
+        logger.warning("%s skipped: %s", kind, BUSY)
+    elif settings.report_file:
+        await _write_report(summary, settings, logger)
     return summary
+
+
+def _context(
+    client: UbiOpsClient,
+    lake: Lake,
+    settings: Settings,
+    now: datetime,
+    logger: Logger,
+    *,
+    backfill: bool,
+    progress: streams.ProgressHook | None = None,
+) -> streams.RunContext:
+    ctx = streams.RunContext(client, lake, settings, now, logger)
+    ctx.checkpoint_windows = backfill
+    ctx.batch_rows = settings.batch_rows
+    if progress is not None:
+        ctx.progress = progress
+    return ctx
 
 
 def _add_outcomes(summary: RunSummary, outcomes: list[PairOutcome]) -> None:
@@ -326,22 +302,20 @@ async def run_pair_alone(
     settings: Settings,
     job: PairJob,
     *,
-    logger: logging.Logger | logging.LoggerAdapter[Any],
-    clock: Clock | None = None,
-    progress: streams.ProgressHook | None = None,
+    clock: Clock,
+    logger: Logger,
 ) -> PairOutcome:
     """One job in a process of its own (a task on a worker): its own lake and API client,
     paced with `job.budget_share` of the API budget; the client's figures come back with
-    the result, for the run's summary."""
+    the result, for the run's summary. `job.now` is the run's "now"; `clock` times the
+    lease."""
     return_freed_memory()  # a worker process is a run's process too
-    lake = await asyncio.to_thread(open_lake, settings, clock or current_clock())
+    lake = await asyncio.to_thread(open_lake, settings, clock)
     config = client_config(settings, budget_share=job.budget_share)
     async with open_client(config) as client:
-        ctx = streams.RunContext(client, lake, settings, job.now, logger)
-        ctx.checkpoint_windows = job.backfill
-        ctx.batch_rows = settings.batch_rows
-        if progress is not None:
-            ctx.progress = progress
+        ctx = _context(
+            client, lake, settings, job.now, logger, backfill=job.backfill, progress=None
+        )
         result = await run_pair(ctx, job)
         stats = client.stats
         return PairOutcome(
@@ -353,9 +327,7 @@ async def run_pair_alone(
         )
 
 
-async def _rebuild_bi_file(
-    lake: Lake, settings: Settings, logger: logging.Logger | logging.LoggerAdapter[Any]
-) -> None:
+async def _rebuild_bi_file(lake: Lake, settings: Settings, logger: Logger) -> None:
     """Rewrite the BI file; its failure costs a warning, not the run (the lake is complete
     and the next run writes the file again)."""
     import duckdb

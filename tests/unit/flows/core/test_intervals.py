@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows import intervals
+from flows.core import intervals
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

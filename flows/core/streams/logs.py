@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from extract import LogCursor, iter_logs
-from flows import intervals
-from flows.settings import Settings
-from flows.streams.context import WINDOW, RunContext, account, parse_time
-from flows.summary import StreamResult
+from flows.core import intervals
+from flows.core.settings import Settings
+from flows.core.streams.context import WINDOW, RunContext, account, parse_time
+from flows.core.summary import StreamResult
 
 
 def plan_log_spans(

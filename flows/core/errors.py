@@ -4,17 +4,15 @@ Exit codes: 0 everything synced; 1 a run failed or finished incomplete; 2 bad fl
 input; 3 nothing could run: every (project, stream) is being written by another run. Every
 expected failure is a `UserError` that carries its exit code, or an error of extract or
 warehouse that `as_user_error` translates into one. Unexpected errors keep their traceback,
-since those are bugs to report.
+since those are bugs to report. The command line turns them into its exit (`flows.cli.run_cli`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import pydantic
-import typer
 
-from flows import console
 from warehouse.errors import LeaseBusy, NotALake, QueryRefused, WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -35,6 +33,32 @@ class UsageError(UserError, ValueError):
     """A flag or argument the user must change (unknown project, stream, format...)."""
 
     exit_code = EXIT_USAGE
+
+
+class RunIncomplete(UserError):
+    """A run that finished with (project, stream) pairs or projects that did not sync; its
+    ledger record says which. The Prefect flows end their flow run Failed with it once the
+    summary is recorded and published (a caller of the flow gets it raised); the CLI prints
+    the ledger and exits 1."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, ledger: dict[str, Any]) -> None:
+        failed = [
+            f"{s['stream']}:{s['project']}"
+            for s in ledger["streams"]
+            if not s["ok"] and not s.get("busy")
+        ]
+        parts = [f"{len(failed)} (project, stream) failed: {', '.join(failed)}"] if failed else []
+        if ledger["skipped_projects"]:
+            parts.append(f"projects skipped: {', '.join(ledger['skipped_projects'])}")
+        if ledger.get("error"):
+            parts.append(str(ledger["error"]))
+        super().__init__(f"{ledger['kind']} {ledger['run_id']} incomplete: {'; '.join(parts)}")
+        self.ledger = ledger
+
+    def __reduce__(self) -> tuple[type[RunIncomplete], tuple[dict[str, Any]]]:
+        return type(self), (self.ledger,)  # pickles (a flow run's state may hold it)
 
 
 def _settings_message(exc: pydantic.ValidationError) -> str:
@@ -64,25 +88,3 @@ def as_user_error(exc: BaseException) -> UserError | None:
     if isinstance(exc, ExtractError | WarehouseError):
         return UserError(str(exc))
     return None
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    console.err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(code)
-
-
-def run_cli(action: Callable[[], int | None]) -> None:
-    """Run a command body; translate expected failures; exit with the body's code."""
-    try:
-        code = action() or EXIT_OK
-    except KeyboardInterrupt:
-        raise fail(
-            "interrupted; the next run resumes from the last committed cursor", 130
-        ) from None
-    except Exception as exc:
-        expected = as_user_error(exc)
-        if expected is None:
-            raise
-        raise fail(str(expected), expected.exit_code) from None
-    if code:
-        raise typer.Exit(code)

@@ -15,9 +15,9 @@ from itertools import pairwise
 from typing import Any
 
 from extract import ObjectType, Page, RequestCursor, interleave, iter_requests
-from flows.settings import Settings
-from flows.streams.context import RunContext, account, parse_time
-from flows.summary import StreamResult
+from flows.core.settings import Settings
+from flows.core.streams.context import RunContext, account, parse_time
+from flows.core.summary import StreamResult
 from transform.schemas import OBJECT_TYPES
 
 

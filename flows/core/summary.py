@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+BUSY = "every project and stream asked for is being written by another run"
+
 
 @dataclass
 class StreamResult:
@@ -53,6 +55,10 @@ class RunSummary:
     error: str | None = None
     engine: str = "direct"
     """"direct" (the CLI ran the run core itself) or "prefect" (a Prefect flow run)."""
+    report: str | None = None
+    """Where the opt-in report was written, if it was."""
+    report_markdown: str | None = None
+    """A markdown summary of that report, for a Prefect artifact."""
 
     @property
     def ok(self) -> bool:
@@ -113,6 +119,16 @@ class RunSummary:
                 for r in self.results
             ],
         }
+
+    def outcome(self) -> dict[str, Any]:
+        """What the run's caller is told: the ledger record, with `busy` and why when every
+        (project, stream) was held by another run, and the report written, if any."""
+        outcome = self.to_ledger()
+        if self.all_busy:
+            outcome |= {"busy": True, "error": BUSY}
+        if self.report is not None:
+            outcome |= {"report": self.report, "report_markdown": self.report_markdown}
+        return outcome
 
 
 def table_rows(ledger: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 from extract import RequestCursor
-from flows import intervals
-from flows.settings import Settings
-from flows.streams import plan_log_spans, plan_request_windows, request_start
+from flows.core import intervals
+from flows.core.settings import Settings
+from flows.core.streams import plan_log_spans, plan_request_windows, request_start
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 SETTINGS = Settings(initial_history="7d", lookback="1h")
@@ -79,7 +79,7 @@ def test_a_resumed_cursor_gets_the_lookback_before_it_re_read():
     from datetime import UTC, datetime, timedelta
 
     from extract import LogCursor
-    from flows.streams.logs import lookback_before
+    from flows.core.streams.logs import lookback_before
 
     start = datetime(2026, 3, 1, tzinfo=UTC)
     hour = timedelta(hours=1)

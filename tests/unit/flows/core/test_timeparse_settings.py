@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pydantic
 import pytest
 
-from flows.settings import MissingToken, Settings
-from flows.timeparse import BadTime, parse_age, parse_instant
+from flows.core.settings import MissingToken, Settings
+from flows.core.timeparse import BadTime, parse_age, parse_instant
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
