@@ -73,12 +73,22 @@ def simulator(**spec: Any) -> Iterator[Sim]:
             process.wait()
 
 
-def run_child(module: str, params: dict[str, Any], env: dict[str, str] | None = None) -> Any:
-    """Run `python -m module '<params json>'` and return the JSON of its last stdout line."""
+def run_child(
+    module: str,
+    params: dict[str, Any],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    wrap: list[str] | None = None,
+) -> Any:
+    """Run `python -m module '<params json>'` and return the JSON of its last stdout line.
+
+    `cwd` is the code tree to run (its packages come first on the path): this one by default.
+    `wrap` is a command that runs it (a profiler's `py-spy record ... --`).
+    """
     started = time.perf_counter()
     done = subprocess.run(
-        [PYTHON, "-m", module, json.dumps(params)],
-        cwd=ROOT,
+        [*(wrap or []), PYTHON, "-m", module, json.dumps(params)],
+        cwd=cwd or ROOT,
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},

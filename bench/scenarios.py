@@ -57,8 +57,11 @@ def etl_run(
     normalize_rows: int = 0,
     page_size: int = 500,
     api: str = "auto",
+    root: Path | None = None,
+    wrap: list[str] | None = None,
 ) -> Any:
-    """One backfill of the simulator's whole range into a fresh lake, in a child process."""
+    """One backfill of the simulator's whole range into a fresh lake, in a child process
+    (of the code tree at `root`, this one by default)."""
     shutil.rmtree(lake, ignore_errors=True)
     before = sim.stats()
     params = {
@@ -75,7 +78,7 @@ def etl_run(
         "api": api,
     }
     started = time.time()
-    result = run_child("bench.etl_child", params)
+    result = run_child("bench.etl_child", params, cwd=root, wrap=wrap)
     after = sim.stats()
     result["sim_calls"] = _calls_between(before, after)
     result["sim_cpu_s"] = after["cpu_s"] - before["cpu_s"]
