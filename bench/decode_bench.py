@@ -93,7 +93,7 @@ def main() -> None:
 def _run(
     sim: Any, work: Path, tree: str, size: int, api: str, folded: Path | None = None
 ) -> dict[str, Any]:
-    spy = [sys.executable.replace("python", "py-spy"), "record", "-r", "100", "-f", "raw"]
+    spy = [str(Path(sys.executable).with_name("py-spy")), "record", "-r", "100", "-f", "raw"]
     r = scenarios.etl_run(
         sim,
         work / "lake",
