@@ -9,7 +9,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from transform.schemas import EXTRACTED_AT, REJECTS_SCHEMA, SCHEMAS
+from transform.rejects import REJECTS_SCHEMA
+from transform.schemas import EXTRACTED_AT, SCHEMAS
 from warehouse import LakeLocation
 from warehouse.objects import ObjectStore
 from warehouse.query import register_store

@@ -5,9 +5,9 @@ from .normalization import (
     normalize,
 )
 from .reference import table_reference_markdown
+from .rejects import REJECTS_SCHEMA
 from .schemas import (
     EVENT_TABLES,
-    REJECTS_SCHEMA,
     SCHEMAS,
     SNAPSHOT_TABLES,
     Column,

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import polars as pl
-from polars._typing import PolarsDataType
-
-from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA, SNAPSHOT_TABLES, TableSchema
+from transform.schemas import EVENT_TABLES, REJECT_TYPES, SNAPSHOT_TABLES, TableSchema
 
 _MERGE_TEXT = {
     "dedupe": "append-only; a record already stored (same key) is not written again",
     "upsert": "the latest extracted version of each key wins",
     "replace": "the project's rows are replaced on every run",
 }
-
-
-def _type_name(dtype: PolarsDataType) -> str:
-    if isinstance(dtype, pl.Enum):
-        return "enum(" + ", ".join(dtype.categories.to_list()) + ")"
-    if isinstance(dtype, pl.Datetime):
-        return f"timestamp[{dtype.time_unit}, {dtype.time_zone}]"
-    if isinstance(dtype, pl.List):
-        return f"list[{_type_name(dtype.inner)}]"
-    return str(dtype).lower().removesuffix("()")
 
 
 def _cell(text: str) -> str:
@@ -47,8 +34,7 @@ def _table_section(schema: TableSchema) -> str:
     for column in schema.columns:
         nullable = "yes" if column.nullable else "no"
         lines.append(
-            f"| `{column.name}` | {_type_name(column.dtype)} | {nullable} "
-            f"| {_cell(column.description)} |"
+            f"| `{column.name}` | {column.type.name} | {nullable} | {_cell(column.description)} |"
         )
     return "\n".join(lines)
 
@@ -62,7 +48,7 @@ def _rejects_section() -> str:
         "| column | type |",
         "|---|---|",
     ]
-    lines += [f"| `{name}` | {_type_name(dtype)} |" for name, dtype in REJECTS_SCHEMA.items()]
+    lines += [f"| `{name}` | {declared.name} |" for name, declared in REJECT_TYPES.items()]
     return "\n".join(lines)
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import polars as pl
 
 from transform.derive import redact_secret_value
-from transform.schemas import EXTRACTED_AT, REJECTS_SCHEMA
+from transform.schemas import EXTRACTED_AT, rejects_schema
 
 Refused = list[tuple[Any, str]]
 """(record as received, reason) pairs."""
 
+REJECTS_SCHEMA = rejects_schema()
 _NO_REJECTS = pl.DataFrame(schema=REJECTS_SCHEMA)
 
 

@@ -3,6 +3,11 @@
 The writer (warehouse/), the DuckDB views and the README's table reference all read these
 declarations, so a column added here appears everywhere at once and cannot drift.
 
+Types are declared as plain data (`ColumnType`), not as polars types: the read-only
+commands (`status`, `sql`) build their views from these schemas without importing polars,
+which would cost them a sixth of a second. `ColumnType.polars` gives the polars type where
+frames are built (transform, the writer).
+
 Event tables (`logs`, `requests`, `audit_events`) are partitioned by project and by the UTC
 day of one timestamp column; snapshot tables hold the current facts of each project and are
 replaced per run. The partition keys `project` and `day` are part of each table's columns
@@ -11,12 +16,13 @@ replaced per run. The partition keys `project` and `day` are part of each table'
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
-UTC_TS = pl.Datetime("us", "UTC")
 EXTRA = "_extra"
 EXTRACTED_AT = "_extracted_at"
 
@@ -42,14 +48,89 @@ OBJECT_TYPES = ("deployment", "pipeline")
 AUDIT_ACTIONS = ("create", "update", "delete", "info")
 
 
+Kind = Literal["string", "int64", "float64", "boolean", "date", "timestamp", "enum", "list"]
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A declared column type: `kind`, an enum's `categories`, a list's `inner` type.
+    Timestamps are microseconds in UTC."""
+
+    kind: Kind
+    categories: tuple[str, ...] = ()
+    inner: ColumnType | None = None
+
+    @property
+    def polars(self) -> pl.DataType:
+        """The polars type of this column."""
+        return _polars_type(self)
+
+    @property
+    def name(self) -> str:
+        """The type as the README's table reference spells it."""
+        if self.kind == "enum":
+            return "enum(" + ", ".join(self.categories) + ")"
+        if self.kind == "timestamp":
+            return "timestamp[us, UTC]"
+        if self.kind == "list":
+            return f"list[{_inner(self).name}]"
+        return self.kind
+
+
+def _inner(list_type: ColumnType) -> ColumnType:
+    if list_type.inner is None:
+        raise TypeError(f"{list_type} declares no inner type")
+    return list_type.inner
+
+
+@functools.cache
+def _polars_type(declared: ColumnType) -> pl.DataType:
+    import polars as pl  # only where frames are built: `status` and `sql` never get here
+
+    simple: dict[str, pl.DataType] = {
+        "string": pl.String(),
+        "int64": pl.Int64(),
+        "float64": pl.Float64(),
+        "boolean": pl.Boolean(),
+        "date": pl.Date(),
+        "timestamp": pl.Datetime("us", "UTC"),
+    }
+    if declared.kind == "enum":
+        return pl.Enum(declared.categories)
+    if declared.kind == "list":
+        return pl.List(_inner(declared).polars)
+    return simple[declared.kind]
+
+
+STRING = ColumnType("string")
+INT64 = ColumnType("int64")
+FLOAT64 = ColumnType("float64")
+BOOLEAN = ColumnType("boolean")
+DATE = ColumnType("date")
+TIMESTAMP = ColumnType("timestamp")
+
+
+def enum(categories: tuple[str, ...]) -> ColumnType:
+    return ColumnType("enum", categories=categories)
+
+
+def list_of(inner: ColumnType) -> ColumnType:
+    return ColumnType("list", inner=inner)
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column: its name, polars type, whether it may be null, and what it means."""
+    """One column: its name, declared type, whether it may be null, and what it means."""
 
     name: str
-    dtype: pl.DataType
+    type: ColumnType
     description: str
     nullable: bool = True
+
+    @property
+    def dtype(self) -> pl.DataType:
+        """The column's polars type."""
+        return self.type.polars
 
 
 @dataclass(frozen=True)
@@ -69,7 +150,13 @@ class TableSchema:
         return [c.name for c in self.columns]
 
     @property
+    def types(self) -> dict[str, ColumnType]:
+        return {c.name: c.type for c in self.columns}
+
+    @property
     def polars_schema(self) -> pl.Schema:
+        import polars as pl
+
         return pl.Schema({c.name: c.dtype for c in self.columns})
 
     @property
@@ -88,17 +175,15 @@ class TableSchema:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-def _c(name: str, dtype: pl.DataType, description: str, *, nullable: bool = True) -> Column:
-    return Column(name, dtype, description, nullable)
+def _c(name: str, declared: ColumnType, description: str, *, nullable: bool = True) -> Column:
+    return Column(name, declared, description, nullable)
 
 
-_PROJECT = _c(
-    "project", pl.String(), "Project the record belongs to (hive partition).", nullable=False
-)
-_DAY = _c("day", pl.Date(), "UTC day of the partition timestamp (hive partition).", nullable=False)
-_EXTRA = _c(EXTRA, pl.String(), "JSON object of the fields the API sent that are not declared.")
+_PROJECT = _c("project", STRING, "Project the record belongs to (hive partition).", nullable=False)
+_DAY = _c("day", DATE, "UTC day of the partition timestamp (hive partition).", nullable=False)
+_EXTRA = _c(EXTRA, STRING, "JSON object of the fields the API sent that are not declared.")
 _EXTRACTED = _c(
-    EXTRACTED_AT, UTC_TS, "When ubiops-etl fetched this version of the record.", nullable=False
+    EXTRACTED_AT, TIMESTAMP, "When ubiops-etl fetched this version of the record.", nullable=False
 )
 
 LOGS = TableSchema(
@@ -113,29 +198,31 @@ LOGS = TableSchema(
         _DAY,
         _c(
             "id",
-            pl.String(),
+            STRING,
             "Legacy API: the log id, 24 hex characters, sorts by creation. Current API: a "
             "32-hex content id of project, nanosecond timestamp, metadata, text and repeat count.",
             nullable=False,
         ),
-        _c("date", UTC_TS, "When the log line was created (to the microsecond).", nullable=False),
-        _c("log", pl.String(), "The log line, byte-exact.", nullable=False),
-        _c("level", pl.Enum(LOG_LEVELS), "info or error."),
-        _c("system", pl.Boolean(), "True when UbiOps wrote it, false for user code."),
-        _c("deployment_name", pl.String(), "Deployment the log is related to."),
-        _c("deployment_version", pl.String(), "Deployment version."),
-        _c("deployment_version_revision_id", pl.String(), "Deployment version revision UUID."),
-        _c("deployment_request_id", pl.String(), "Deployment request the log is related to."),
-        _c("environment_name", pl.String(), "Environment the log is related to."),
-        _c("environment_build_id", pl.String(), "Environment build UUID."),
-        _c("pipeline_name", pl.String(), "Pipeline the log is related to."),
-        _c("pipeline_version", pl.String(), "Pipeline version."),
-        _c("pipeline_object_name", pl.String(), "Pipeline object."),
-        _c("pipeline_request_id", pl.String(), "Pipeline request the log is related to."),
-        _c("instance_id", pl.String(), "Instance that wrote the line (current API only)."),
-        _c("process_id", pl.Int64(), "Process that wrote the line (current API only)."),
-        _c("environment_tag", pl.String(), "Environment tag (current API only)."),
-        _c("webhook_name", pl.String(), "Webhook the log is related to."),
+        _c(
+            "date", TIMESTAMP, "When the log line was created (to the microsecond).", nullable=False
+        ),
+        _c("log", STRING, "The log line, byte-exact.", nullable=False),
+        _c("level", enum(LOG_LEVELS), "info or error."),
+        _c("system", BOOLEAN, "True when UbiOps wrote it, false for user code."),
+        _c("deployment_name", STRING, "Deployment the log is related to."),
+        _c("deployment_version", STRING, "Deployment version."),
+        _c("deployment_version_revision_id", STRING, "Deployment version revision UUID."),
+        _c("deployment_request_id", STRING, "Deployment request the log is related to."),
+        _c("environment_name", STRING, "Environment the log is related to."),
+        _c("environment_build_id", STRING, "Environment build UUID."),
+        _c("pipeline_name", STRING, "Pipeline the log is related to."),
+        _c("pipeline_version", STRING, "Pipeline version."),
+        _c("pipeline_object_name", STRING, "Pipeline object."),
+        _c("pipeline_request_id", STRING, "Pipeline request the log is related to."),
+        _c("instance_id", STRING, "Instance that wrote the line (current API only)."),
+        _c("process_id", INT64, "Process that wrote the line (current API only)."),
+        _c("environment_tag", STRING, "Environment tag (current API only)."),
+        _c("webhook_name", STRING, "Webhook the log is related to."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -151,19 +238,19 @@ REQUESTS = TableSchema(
     columns=(
         _PROJECT,
         _DAY,
-        _c("id", pl.String(), "Request UUID.", nullable=False),
-        _c("object_type", pl.Enum(OBJECT_TYPES), "deployment or pipeline.", nullable=False),
-        _c("deployment", pl.String(), "Deployment the request was made to (deployment requests)."),
-        _c("pipeline", pl.String(), "Pipeline the request was made to (pipeline requests)."),
-        _c("version", pl.String(), "Version the request was made to."),
-        _c("status", pl.Enum(REQUEST_STATUSES), "Status at extraction time.", nullable=False),
-        _c("success", pl.Boolean(), "Whether it succeeded; null until finished."),
-        _c("time_created", UTC_TS, "When the request was made.", nullable=False),
-        _c("time_started", UTC_TS, "When processing started."),
-        _c("time_completed", UTC_TS, "When processing completed."),
-        _c("seconds_queued", pl.Float64(), "time_started - time_created, in seconds."),
-        _c("seconds_running", pl.Float64(), "time_completed - time_started, in seconds."),
-        _c("finished", pl.Boolean(), "Status is completed, failed or cancelled.", nullable=False),
+        _c("id", STRING, "Request UUID.", nullable=False),
+        _c("object_type", enum(OBJECT_TYPES), "deployment or pipeline.", nullable=False),
+        _c("deployment", STRING, "Deployment the request was made to (deployment requests)."),
+        _c("pipeline", STRING, "Pipeline the request was made to (pipeline requests)."),
+        _c("version", STRING, "Version the request was made to."),
+        _c("status", enum(REQUEST_STATUSES), "Status at extraction time.", nullable=False),
+        _c("success", BOOLEAN, "Whether it succeeded; null until finished."),
+        _c("time_created", TIMESTAMP, "When the request was made.", nullable=False),
+        _c("time_started", TIMESTAMP, "When processing started."),
+        _c("time_completed", TIMESTAMP, "When processing completed."),
+        _c("seconds_queued", FLOAT64, "time_started - time_created, in seconds."),
+        _c("seconds_running", FLOAT64, "time_completed - time_started, in seconds."),
+        _c("finished", BOOLEAN, "Status is completed, failed or cancelled.", nullable=False),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -178,13 +265,13 @@ AUDIT_EVENTS = TableSchema(
     columns=(
         _PROJECT,
         _DAY,
-        _c("id", pl.String(), "Audit event UUID.", nullable=False),
-        _c("date", UTC_TS, "When the action was performed.", nullable=False),
-        _c("action", pl.Enum(AUDIT_ACTIONS), "create, update, delete or info.", nullable=False),
-        _c("user", pl.String(), "Email of the user who performed the action."),
-        _c("event", pl.String(), "Description of the event."),
-        _c("object_type", pl.String(), "Type of the object acted on."),
-        _c("object_name", pl.String(), "Name of the object; empty if it was deleted since."),
+        _c("id", STRING, "Audit event UUID.", nullable=False),
+        _c("date", TIMESTAMP, "When the action was performed.", nullable=False),
+        _c("action", enum(AUDIT_ACTIONS), "create, update, delete or info.", nullable=False),
+        _c("user", STRING, "Email of the user who performed the action."),
+        _c("event", STRING, "Description of the event."),
+        _c("object_type", STRING, "Type of the object acted on."),
+        _c("object_name", STRING, "Name of the object; empty if it was deleted since."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -197,14 +284,14 @@ PROJECTS = TableSchema(
     merge="replace",
     columns=(
         _PROJECT,
-        _c("id", pl.String(), "Project UUID.", nullable=False),
-        _c("creation_date", UTC_TS, "When the project was created."),
-        _c("advanced_permissions", pl.Boolean(), "Advanced permissions enabled."),
-        _c("organization_name", pl.String(), "Organisation that owns the project."),
-        _c("credits", pl.Float64(), "Credit limit; null means unlimited."),
-        _c("suspended", pl.Boolean(), "Suspended for going over the credit limit."),
-        _c("suspended_reason", pl.String(), "Why the project is suspended."),
-        _c("cors_origins", pl.List(pl.String()), "Origins allowed to make requests."),
+        _c("id", STRING, "Project UUID.", nullable=False),
+        _c("creation_date", TIMESTAMP, "When the project was created."),
+        _c("advanced_permissions", BOOLEAN, "Advanced permissions enabled."),
+        _c("organization_name", STRING, "Organisation that owns the project."),
+        _c("credits", FLOAT64, "Credit limit; null means unlimited."),
+        _c("suspended", BOOLEAN, "Suspended for going over the credit limit."),
+        _c("suspended_reason", STRING, "Why the project is suspended."),
+        _c("cors_origins", list_of(STRING), "Origins allowed to make requests."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -217,10 +304,10 @@ PROJECT_USERS = TableSchema(
     merge="replace",
     columns=(
         _PROJECT,
-        _c("id", pl.String(), "User UUID.", nullable=False),
-        _c("email", pl.String(), "Email address."),
-        _c("name", pl.String(), "First name."),
-        _c("surname", pl.String(), "Surname."),
+        _c("id", STRING, "User UUID.", nullable=False),
+        _c("email", STRING, "Email address."),
+        _c("name", STRING, "First name."),
+        _c("surname", STRING, "Surname."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -234,10 +321,10 @@ ENVIRONMENT_VARIABLES = TableSchema(
     merge="replace",
     columns=(
         _PROJECT,
-        _c("id", pl.String(), "Variable UUID.", nullable=False),
-        _c("name", pl.String(), "Variable name.", nullable=False),
-        _c("value", pl.String(), "Value; always null for secret variables."),
-        _c("secret", pl.Boolean(), "Whether the variable is secret.", nullable=False),
+        _c("id", STRING, "Variable UUID.", nullable=False),
+        _c("name", STRING, "Variable name.", nullable=False),
+        _c("value", STRING, "Value; always null for secret variables."),
+        _c("secret", BOOLEAN, "Whether the variable is secret.", nullable=False),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -251,14 +338,14 @@ INSTANCE_TYPES = TableSchema(
     merge="replace",
     columns=(
         _PROJECT,
-        _c("id", pl.String(), "Instance type UUID.", nullable=False),
-        _c("name", pl.String(), "Instance type name."),
-        _c("display_name", pl.String(), "Readable name."),
-        _c("memory_allocation", pl.Int64(), "Memory (Mi)."),
-        _c("cpu_allocation", pl.Float64(), "vCPU."),
-        _c("gpu_allocation", pl.Int64(), "GPU cores."),
-        _c("storage_allocation", pl.Int64(), "Maximum storage (MB)."),
-        _c("credit_rate", pl.Float64(), "Credits per hour."),
+        _c("id", STRING, "Instance type UUID.", nullable=False),
+        _c("name", STRING, "Instance type name."),
+        _c("display_name", STRING, "Readable name."),
+        _c("memory_allocation", INT64, "Memory (Mi)."),
+        _c("cpu_allocation", FLOAT64, "vCPU."),
+        _c("gpu_allocation", INT64, "GPU cores."),
+        _c("storage_allocation", INT64, "Maximum storage (MB)."),
+        _c("credit_rate", FLOAT64, "Credits per hour."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -271,8 +358,8 @@ QUOTAS = TableSchema(
     merge="replace",
     columns=(
         _PROJECT,
-        _c("resource", pl.String(), "Resource the quota limits.", nullable=False),
-        _c("quota", pl.Int64(), "Limit of the resource in the project."),
+        _c("resource", STRING, "Resource the quota limits.", nullable=False),
+        _c("quota", INT64, "Limit of the resource in the project."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -285,12 +372,12 @@ RESOURCE_COUNTS = TableSchema(
     merge="replace",
     columns=(
         _PROJECT,
-        _c("deployments", pl.Int64(), "Deployments."),
-        _c("deployment_versions", pl.Int64(), "Deployment versions."),
-        _c("pipelines", pl.Int64(), "Pipelines."),
-        _c("pipeline_versions", pl.Int64(), "Pipeline versions."),
-        _c("buckets", pl.Int64(), "Buckets."),
-        _c("environments", pl.Int64(), "Environments."),
+        _c("deployments", INT64, "Deployments."),
+        _c("deployment_versions", INT64, "Deployment versions."),
+        _c("pipelines", INT64, "Pipelines."),
+        _c("pipeline_versions", INT64, "Pipeline versions."),
+        _c("buckets", INT64, "Buckets."),
+        _c("environments", INT64, "Environments."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -306,15 +393,15 @@ CREDIT_USAGE = TableSchema(
         _PROJECT,
         _c(
             "scope",
-            pl.Enum(("project", "deployment", "deleted_deployments")),
+            enum(("project", "deployment", "deleted_deployments")),
             "project total, one deployment, or deleted deployments.",
             nullable=False,
         ),
-        _c("deployment_id", pl.String(), "Deployment UUID (scope deployment)."),
-        _c("deployment_name", pl.String(), "Deployment name (scope deployment)."),
-        _c("start_date", UTC_TS, "Start of the interval.", nullable=False),
-        _c("end_date", UTC_TS, "End of the interval."),
-        _c("value", pl.Float64(), "Credits used in the interval."),
+        _c("deployment_id", STRING, "Deployment UUID (scope deployment)."),
+        _c("deployment_name", STRING, "Deployment name (scope deployment)."),
+        _c("start_date", TIMESTAMP, "Start of the interval.", nullable=False),
+        _c("end_date", TIMESTAMP, "End of the interval."),
+        _c("value", FLOAT64, "Credits used in the interval."),
         _EXTRA,
         _EXTRACTED,
     ),
@@ -332,13 +419,18 @@ SNAPSHOT_TABLES: tuple[TableSchema, ...] = (
 )
 SCHEMAS: dict[str, TableSchema] = {s.name: s for s in EVENT_TABLES + SNAPSHOT_TABLES}
 
-REJECTS_SCHEMA = pl.Schema(
-    {
-        "table": pl.String(),
-        "project": pl.String(),
-        "reason": pl.String(),
-        "raw": pl.String(),
-        EXTRACTED_AT: UTC_TS,
-    }
-)
+REJECT_TYPES: dict[str, ColumnType] = {
+    "table": STRING,
+    "project": STRING,
+    "reason": STRING,
+    "raw": STRING,
+    EXTRACTED_AT: TIMESTAMP,
+}
 """Records that could not be typed: the raw JSON as received and why it was refused."""
+
+
+def rejects_schema() -> pl.Schema:
+    """REJECT_TYPES as the polars schema of every rejects frame."""
+    import polars as pl
+
+    return pl.Schema({name: declared.polars for name, declared in REJECT_TYPES.items()})

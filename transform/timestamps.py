@@ -17,7 +17,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transform.schemas import UTC_TS
+from transform.schemas import TIMESTAMP
+
+UTC_TS = TIMESTAMP.polars
 
 _ARROW_NS_UTC = pa.timestamp("ns", "UTC")
 

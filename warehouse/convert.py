@@ -25,13 +25,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import polars as pl
-
-from transform.schemas import REJECTS_SCHEMA, SCHEMAS, TableSchema
+from transform.schemas import SCHEMAS, TableSchema, rejects_schema
 from warehouse.layout import REJECTS_DIR, STATE_DIR
 from warehouse.state import LEDGER_DIR
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from warehouse.lake import Lake
 
 FORMAT_KEY = f"{STATE_DIR}/format.json"
@@ -97,6 +97,8 @@ def find_legacy(lake: Lake) -> Legacy:
 
 
 def _read(lake: Lake, schema: TableSchema, key: str) -> pl.DataFrame:
+    import polars as pl  # converting only: opening a converted lake never gets here
+
     frame = pl.read_parquet(io.BytesIO(lake.store.get(key) or b""))
     parts = dict(p.split("=", 1) for p in key.split("/")[1:-1])
     declared = schema.polars_schema
@@ -111,6 +113,8 @@ def _read(lake: Lake, schema: TableSchema, key: str) -> pl.DataFrame:
 
 
 def _load_table(lake: Lake, schema: TableSchema, projects: dict[str, list[str]]) -> None:
+    import polars as pl
+
     for project, keys in sorted(projects.items()):
         if schema.merge == "replace":
             newest = max(keys, key=lambda k: k.rsplit("/", 1)[-1])
@@ -127,9 +131,12 @@ def _load_table(lake: Lake, schema: TableSchema, projects: dict[str, list[str]])
 
 
 def _load_rejects(lake: Lake, table: str, keys: list[str]) -> None:
+    import polars as pl
+
+    declared = rejects_schema()
     frames = [pl.read_parquet(io.BytesIO(lake.store.get(k) or b"")) for k in sorted(keys)]
-    frame = pl.concat(frames, how="diagonal_relaxed").select(REJECTS_SCHEMA.names())
-    lake.tables.append_rejects(table, frame.cast(REJECTS_SCHEMA))
+    frame = pl.concat(frames, how="diagonal_relaxed").select(declared.names())
+    lake.tables.append_rejects(table, frame.cast(declared))
 
 
 def _convert_ledgers(lake: Lake, keys: list[str]) -> None:

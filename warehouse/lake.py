@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from transform.schemas import EVENT_TABLES, REJECTS_SCHEMA
+from transform.schemas import EVENT_TABLES, rejects_schema
 from warehouse.errors import LeaseBusy, LeaseLost, NotALake, SchemaMismatch
 from warehouse.layout import (
     STATE_DIR,
@@ -24,6 +23,9 @@ from warehouse.location import LakeLocation
 from warehouse.objects import ObjectStore
 from warehouse.state import RunLedger, StateStore, utc_now
 from warehouse.tables import DEFAULT_TARGET_MB, DeltaTables, WriteResult
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Clock = Callable[[], datetime]
 
@@ -131,9 +133,9 @@ class Lake:
         return self.tables.write(table_schema(table), frame, replace_projects)
 
     def write_rejects(self, frame: pl.DataFrame) -> int:
-        """Append refused records (REJECTS_SCHEMA) to `_rejects/<table>`; returns rows."""
-        if frame.schema != REJECTS_SCHEMA:
-            raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {REJECTS_SCHEMA}")
+        """Append refused records (`rejects_schema()`) to `_rejects/<table>`; returns rows."""
+        if frame.schema != (expected := rejects_schema()):
+            raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {expected}")
         written = 0
         for (table,), part in frame.partition_by("table", as_dict=True).items():
             written += self.tables.append_rejects(str(table), part)

@@ -14,10 +14,12 @@ an append of new keys must not hold one twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from transform.schemas import EXTRACTED_AT, TableSchema
+
+if TYPE_CHECKING:
+    import polars as pl
 
 TARGET = "t"
 SOURCE = "s"

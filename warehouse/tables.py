@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import unquote
 
-import polars as pl
 from deltalake import (
     CommitProperties,
     DeltaTable,
@@ -33,14 +32,8 @@ from deltalake import (
     write_deltalake,
 )
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
-from transform.schemas import REJECTS_SCHEMA, TableSchema
+from transform.schemas import TableSchema, rejects_schema
 from warehouse.errors import SchemaMismatch, StorageError
 from warehouse.layout import partition_prefix, rejects_key, validate_project
 from warehouse.location import LakeLocation
@@ -56,7 +49,13 @@ from warehouse.merge import (
 from warehouse.objects import ObjectStore
 
 if TYPE_CHECKING:
+    import polars as pl
     import pyarrow as pa
+    from tenacity import Retrying
+
+# polars, pyarrow and tenacity are imported where a table is written: `status` and `sql`
+# only read tables' versions and start without them (tests/integration/flows/
+# test_cli_imports.py).
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -88,6 +87,8 @@ class TableVersion:
 
 def check_frame(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
     """Return `frame` with the declared column order, or SchemaMismatch saying what differs."""
+    import polars as pl
+
     expected = schema.polars_schema
     missing = [n for n in expected.names() if n not in frame.columns]
     extra = [n for n in frame.columns if n not in expected]
@@ -117,6 +118,8 @@ def check_frame(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:
     """The frame as Arrow with plain types Delta stores (enums as strings)."""
+    import polars as pl
+
     enums = [n for n, t in frame.schema.items() if isinstance(t, pl.Enum | pl.Categorical)]
     plain = frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame
     return plain.to_arrow(compat_level=pl.CompatLevel.oldest())
@@ -124,6 +127,8 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
 
 def arrow_schema(schema: pl.Schema) -> pa.Schema:
     """The Arrow schema a table with the polars `schema` is created with."""
+    import polars as pl
+
     return to_arrow(pl.DataFrame(schema=schema)).schema
 
 
@@ -147,6 +152,13 @@ def _stored(method: Callable[P, T]) -> Callable[P, T]:
 
 
 def _retrying(attempts: int = COMMIT_ATTEMPTS) -> Retrying:
+    from tenacity import (
+        Retrying,
+        retry_if_exception_type,
+        stop_after_attempt,
+        wait_random_exponential,
+    )
+
     return Retrying(
         retry=retry_if_exception_type(CommitFailedError),
         stop=stop_after_attempt(attempts),
@@ -263,6 +275,8 @@ class DeltaTables:
             file_pruning_predicate=partition_predicate(schema, partitions)
         ).to_table(columns=keys)
         if stored.num_rows:
+            import polars as pl
+
             held = pl.DataFrame(stored).cast({k: frame.schema[k] for k in keys})
             frame = frame.join(held, on=keys, how="anti", nulls_equal=True)
         if not frame.height:
@@ -316,15 +330,16 @@ class DeltaTables:
 
     @_stored
     def append_rejects(self, table: str, frame: pl.DataFrame) -> int:
-        """Append refused records of `table` (REJECTS_SCHEMA) as one commit; returns rows."""
-        if frame.schema != REJECTS_SCHEMA:
-            raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {REJECTS_SCHEMA}")
+        """Append refused records of `table` (`rejects_schema()`) as one commit; returns
+        rows."""
+        if frame.schema != (expected := rejects_schema()):
+            raise SchemaMismatch(f"rejects frame has {frame.schema}, expected {expected}")
         if frame.height == 0:
             return 0
         for project in frame.get_column("project").unique().to_list():
             validate_project(project)
         folder = rejects_key(table)
-        self.ensure(folder, REJECTS_SCHEMA, ["project"])
+        self.ensure(folder, expected, ["project"])
         data = to_arrow(frame)
         self._commit(
             lambda: write_deltalake(
@@ -357,7 +372,8 @@ class DeltaTables:
         table = self.load(folder)
         if table is None:
             return None
-        import pyarrow as pa  # writers only: `status` and `sql` start without it
+        import polars as pl
+        import pyarrow as pa
 
         return pl.DataFrame(pa.table(table.get_add_actions(flatten=True)))
 

@@ -12,40 +12,36 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import polars as pl
-
 from transform.schemas import (
     EVENT_TABLES,
     EXTRACTED_AT,
-    REJECTS_SCHEMA,
+    REJECT_TYPES,
     SNAPSHOT_TABLES,
+    ColumnType,
     TableSchema,
 )
 from warehouse.tables import TableVersion
 
-_SIMPLE_TYPES: dict[type[pl.DataType], str] = {
-    pl.String: "VARCHAR",
+_SIMPLE_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
     # Enums are plain text in SQL: BI tools handle VARCHAR everywhere; transform already
     # guarantees the values.
-    pl.Enum: "VARCHAR",
-    pl.Boolean: "BOOLEAN",
-    pl.Int64: "BIGINT",
-    pl.Float64: "DOUBLE",
-    pl.Date: "DATE",
+    "enum": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
 }
 
 
-def duckdb_type(dtype: pl.DataType) -> str:
-    """The DuckDB type a declared polars type is exposed as (UTC datetimes as TIMESTAMPTZ)."""
-    if isinstance(dtype, pl.Datetime):
-        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
-    if isinstance(dtype, pl.List):
-        inner = dtype.inner
-        return f"{duckdb_type(inner if isinstance(inner, pl.DataType) else inner())}[]"
-    for kind, name in _SIMPLE_TYPES.items():
-        if isinstance(dtype, kind):
-            return name
-    raise TypeError(f"no DuckDB type declared for {dtype}")
+def duckdb_type(declared: ColumnType) -> str:
+    """The DuckDB type a declared column is exposed as (UTC timestamps as TIMESTAMPTZ)."""
+    if declared.kind == "list" and declared.inner is not None:
+        return f"{duckdb_type(declared.inner)}[]"
+    if declared.kind not in _SIMPLE_TYPES:
+        raise TypeError(f"no DuckDB type declared for {declared}")
+    return _SIMPLE_TYPES[declared.kind]
 
 
 def sql_string(text: str) -> str:
@@ -58,7 +54,7 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _typed_columns(columns: dict[str, pl.DataType], present: frozenset[str] | None) -> str:
+def _typed_columns(columns: dict[str, ColumnType], present: frozenset[str] | None) -> str:
     # A column declared after the table's files were written reads as typed NULLs.
     return ", ".join(
         f"CAST({ident(n) if present is None or n in present else 'NULL'} AS {duckdb_type(t)})"
@@ -68,7 +64,7 @@ def _typed_columns(columns: dict[str, pl.DataType], present: frozenset[str] | No
 
 
 def _select(
-    columns: dict[str, pl.DataType],
+    columns: dict[str, ColumnType],
     source: str,
     tail: str = "",
     present: frozenset[str] | None = None,
@@ -77,7 +73,7 @@ def _select(
     return f"SELECT {_typed_columns(columns, present)} FROM {source} {tail}".rstrip()  # noqa: S608
 
 
-def _empty_select(columns: dict[str, pl.DataType]) -> str:
+def _empty_select(columns: dict[str, ColumnType]) -> str:
     typed = ", ".join(f"CAST(NULL AS {duckdb_type(t)}) AS {ident(n)}" for n, t in columns.items())
     return f"SELECT {typed} WHERE false"
 
@@ -94,10 +90,10 @@ def _scan(files: list[str], partitions: dict[str, str]) -> str:
 def table_view_sql(schema: TableSchema, version: TableVersion | None) -> str:
     """SELECT of a table: its typed columns over exactly the files of the current Delta
     version (no de-duplication needed: each commit keeps one row per key)."""
-    columns = dict(schema.polars_schema)
+    columns = schema.types
     if version is None or not version.files:
         return _empty_select(columns)
-    partitions = {k: duckdb_type(schema.polars_schema[k]) for k in schema.partition_keys}
+    partitions = {k: duckdb_type(columns[k]) for k in schema.partition_keys}
     present = version.columns | set(schema.partition_keys)
     return _select(columns, _scan(version.files, partitions), present=present)
 
@@ -108,7 +104,7 @@ def rejects_view_sql(files: list[str]) -> str:
     Re-reading a window (lookback, a re-run after a crash) refuses the same raw record
     again; rejects are appended, so the view shows the first time it was refused.
     """
-    columns = dict(REJECTS_SCHEMA)
+    columns = REJECT_TYPES
     if not files:
         return _empty_select(columns)
     same = ", ".join(ident(c) for c in ("table", "project", "reason", "raw"))

@@ -15,13 +15,15 @@ from lake_examples import example_frame
 from warehouse import Lake
 
 # Imported by a sync only: Prefect, the HTTP client and its paginators, the simulator's
-# server, the transforms' Arrow parsing, the run core.
+# server, polars and Arrow (transforms and table writes), the commit retries, the run core.
 SYNC_ONLY = (
     "prefect",
     "httpx",
     "uvicorn",
     "starlette",
+    "polars",
     "pyarrow",
+    "tenacity",
     "extract.client",
     "simulator.app",
     "simulator.world",
@@ -82,7 +84,7 @@ def lake_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 )
 def test_read_only_commands_do_not_import_the_sync_path(args, lake_root, tmp_path):
     """`status`, `sql` and the help screens finish without importing Prefect, httpx, the
-    simulator's server, pyarrow or the run core."""
+    simulator's server, polars, pyarrow or the run core."""
     loaded = modules_after(args, lake_root, tmp_path)
     assert "flows.cli" in loaded
     assert not {m for m in loaded if m in SYNC_ONLY or m.split(".")[0] in SYNC_ONLY}
@@ -108,4 +110,6 @@ def test_the_probe_sees_what_a_sync_imports(lake_root, tmp_path):
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report["code"] == 1
-    assert {"httpx", "extract.client", "flows.core.runner"} <= set(report["modules"])
+    assert {"httpx", "polars", "tenacity", "extract.client", "flows.core.runner"} <= set(
+        report["modules"]
+    )

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from transform import SCHEMAS, Normalized, normalize
-from transform.schemas import REJECTS_SCHEMA
+from transform.rejects import REJECTS_SCHEMA
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 PROJECT = "project-1"

@@ -8,8 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_series_equal
 
-from transform.schemas import UTC_TS
-from transform.timestamps import parse_utc
+from transform.timestamps import UTC_TS, parse_utc
 
 FORMS = [
     ("2020-01-01T10:00:00.123456Z", datetime(2020, 1, 1, 10, 0, 0, 123456, tzinfo=UTC)),

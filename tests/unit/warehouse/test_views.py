@@ -3,10 +3,20 @@
 import datetime as dt
 import json
 
-import polars as pl
 import pytest
 
-from transform.schemas import LOGS, SCHEMAS
+from transform.schemas import (
+    BOOLEAN,
+    DATE,
+    FLOAT64,
+    INT64,
+    LOGS,
+    SCHEMAS,
+    STRING,
+    TIMESTAMP,
+    enum,
+    list_of,
+)
 from warehouse.errors import QueryRefused
 from warehouse.query import (
     QueryResult,
@@ -23,16 +33,19 @@ from warehouse.views import duckdb_type, ident, sql_string, table_view_sql, view
 @pytest.mark.parametrize(
     ("dtype", "expected"),
     [
-        (pl.Datetime("us", "UTC"), "TIMESTAMPTZ"),
-        (pl.Date(), "DATE"),
-        (pl.Enum(["a"]), "VARCHAR"),
-        (pl.List(pl.String()), "VARCHAR[]"),
-        (pl.Int64(), "BIGINT"),
-        (pl.Boolean(), "BOOLEAN"),
+        (TIMESTAMP, "TIMESTAMPTZ"),
+        (DATE, "DATE"),
+        (enum(("a",)), "VARCHAR"),
+        (list_of(STRING), "VARCHAR[]"),
+        (list_of(list_of(INT64)), "BIGINT[][]"),
+        (INT64, "BIGINT"),
+        (FLOAT64, "DOUBLE"),
+        (BOOLEAN, "BOOLEAN"),
+        (STRING, "VARCHAR"),
     ],
 )
 def test_declared_types_map_to_duckdb(dtype, expected):
-    """Each polars type of the schemas has its DuckDB counterpart (UTC -> TIMESTAMPTZ)."""
+    """Each declared type has its DuckDB counterpart (UTC timestamps -> TIMESTAMPTZ)."""
     assert duckdb_type(dtype) == expected
 
 
@@ -40,7 +53,7 @@ def test_every_declared_column_has_a_duckdb_type():
     """No schema declares a type the views cannot expose."""
     for schema in SCHEMAS.values():
         for column in schema.columns:
-            assert duckdb_type(column.dtype)
+            assert duckdb_type(column.type)
 
 
 def test_literals_and_identifiers_are_escaped():
