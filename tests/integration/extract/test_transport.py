@@ -287,3 +287,23 @@ async def test_ssl_cert_file_adds_a_trusted_ca(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
     async with serving(_answer, tls) as host, client_of(host) as client:
         assert await client.get("/projects") == []
+
+
+async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytest.MonkeyPatch):
+    """As with httpx's own transport, HTTP_PROXY routes the calls through that proxy."""
+    seen: list[str] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line, headers, _ = await read_request(reader)
+        seen.append(line)
+        assert headers["authorization"] == f"Token {TOKEN}"
+        writer.write(response(200, b"[]"))
+        await writer.drain()
+
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with serving(proxy) as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url.removesuffix("/v2.1"))
+        async with client_of("http://ubiops.invalid/v2.1") as client:
+            assert await client.get("/projects") == []
+    assert seen == ["GET http://ubiops.invalid/v2.1/projects HTTP/1.1"]
