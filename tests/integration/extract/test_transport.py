@@ -14,6 +14,7 @@ import datetime as dt
 import gzip
 import json
 import logging
+import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -140,8 +141,6 @@ async def test_keep_alive_reuses_one_connection_for_sequential_calls():
 
 
 def _refused_host() -> str:
-    import socket
-
     with socket.socket() as sock:  # a port nobody listens on once closed
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
