@@ -2,7 +2,8 @@
 
 Everything below `ExtractError` is raised by this package only; httpx errors and statuses are
 translated at exactly one boundary (`UbiOpsClient`, with `error_for_status` here): no httpx
-exception leaves `extract`. Messages name the host and what to fix, never the token.
+(or aiohttp, its transport) exception leaves `extract`. Messages name the host and what to
+fix, never the token.
 
 - fatal for the run: `AuthError` (401), `PermissionDenied` (403), `ApiUnavailable`
   (retries exhausted), `RequestFailed` (httpx failed in a way no retry fixes),

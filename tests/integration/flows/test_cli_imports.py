@@ -19,6 +19,8 @@ from warehouse import Lake
 SYNC_ONLY = (
     "prefect",
     "httpx",
+    "httpx_aiohttp",
+    "aiohttp",
     "uvicorn",
     "starlette",
     "polars",

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import logging
 
+import aiohttp
 import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import SecretStr
+from yarl import URL
 
 from extract import (
     ApiUnavailable,
@@ -329,3 +332,47 @@ async def test_broken_gzip_exhausting_retries_is_api_unavailable(make_client):
         await client.get("/projects")
     assert "DecodingError" in str(raised.value)
     assert client.stats.groups["general"].invalid_bodies == 3
+
+
+def _malformed_response() -> Exception:
+    url = URL(HOST + "/projects")
+    info = aiohttp.RequestInfo(url, "GET", CIMultiDictProxy(CIMultiDict()), url)
+    return aiohttp.ClientResponseError(info, (), status=400, message="Invalid response status")
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [_malformed_response, TimeoutError, aiohttp.ClientError],
+    ids=["ClientResponseError", "TimeoutError", "ClientError"],
+)
+async def test_aiohttp_errors_the_transport_leaves_unmapped_are_retried(make_client, raised):
+    """What httpx_aiohttp lets through as aiohttp's own errors (a malformed status line is
+    `ClientResponseError`) is retried like httpx's RemoteProtocolError, then ApiUnavailable."""
+    attempts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise raised()
+
+    client = make_client(handler, retry=RetryPolicy(wait=False, max_attempts=3))
+    with pytest.raises(ApiUnavailable) as caught:
+        await client.get("/projects")
+    assert not isinstance(caught.value, aiohttp.ClientError | TimeoutError)
+    assert attempts == 3
+    assert client.stats.groups["general"].transport_errors == 3
+    assert "GET /projects" in str(caught.value)
+
+
+async def test_a_mapped_aiohttp_error_is_named_by_what_happened(make_client):
+    """httpx_aiohttp maps a dropped connection to `httpx.ConnectTimeout`; the message names
+    aiohttp's `ServerDisconnectedError` instead, which says what happened."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("Server disconnected") from aiohttp.ServerDisconnectedError()
+
+    client = make_client(handler, retry=RetryPolicy(wait=False, max_attempts=2))
+    with pytest.raises(ApiUnavailable) as caught:
+        await client.get("/projects")
+    assert "ServerDisconnectedError" in str(caught.value)
+    assert "ConnectTimeout" not in str(caught.value)
