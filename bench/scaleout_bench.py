@@ -94,6 +94,10 @@ def one_run(
         "UBIOPS_API_TOKEN": sim.token,
         "UBIOPS_ETL_WAREHOUSE": str(lake),
         "PYTHONPATH": str((ROOT / tree).resolve()),
+        # Dask's sampling profiler calls sys._current_frames(), which can deadlock a worker
+        # on Python < 3.11.9 (dask/distributed#8616, python/cpython#116969); a bench run
+        # hung on it here. Off for every tree alike.
+        "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
     }
     if api:
         env["PREFECT_API_URL"] = api
@@ -255,7 +259,9 @@ def render(results: dict[str, Any], load: tuple[float, float, float]) -> str:
         f"start {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}; {when}. Each row is one run.",
         f"Simulator in its own process: {WORLD['projects']} projects, 1 day, "
         f"{WORLD['latency_s'] * 1000:.0f} ms per call; a real Prefect server; first `sync` "
-        "of the whole world through the installed CLI, with the code of each tree.",
+        "of the whole world through the installed CLI, with the code of each tree; Dask's "
+        "worker profiler off (`DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`, see the "
+        "bench's source).",
         "",
         f"## Projects per minute, {LIMIT} calls a minute per endpoint group enforced",
         "",
