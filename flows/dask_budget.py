@@ -49,7 +49,7 @@ def worker_pacing(config: ClientConfig) -> SharedPacing:
     loop: asyncio.AbstractEventLoop = worker.loop.asyncio_loop  # type: ignore[attr-defined]
 
     async def on_worker_loop(group: EndpointGroup, events: list[Event]) -> float:
-        reply = await worker.scheduler.ubiops_etl_budget(
+        reply = await getattr(worker.scheduler, HANDLER)(
             host=config.host,
             cap=config.rate_per_minute,
             burst=config.rate_burst,
