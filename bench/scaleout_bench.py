@@ -1,16 +1,24 @@
 """Scale-out figures (issue 12): projects synced per minute with 1, 2 and 4 Dask worker
-processes against a rate-limited simulator, and Prefect's overhead per (project, stream) task.
+processes against a rate-limited simulator, for each code tree given (so two ways of sharing
+the API budget run side by side on one simulator and one Prefect server), the cost of one
+slot of a shared budget, and Prefect's overhead per (project, stream) task.
 
     .venv/bin/python -m bench.scaleout_bench [--out bench/scaleout.md]
+        [--tree split=/tmp/ubiops-etl-split] [--tree shared=.]
 
-The simulator runs in its own process (`bench/simproc.py`: 20 projects, 20 ms latency per
-call, a limit per endpoint group enforced); a real `prefect server start` serves the runs;
-each sync is the installed CLI as a user runs it. Each figure is one run (the machine is
-shared; the load average is recorded with it).
+A tree is a checkout of this repository (`git archive <commit> | tar -x -C DIR`); its runs
+put it first on PYTHONPATH, which the Dask worker processes inherit. The simulator runs in
+its own process (`bench/simproc.py`: 20 projects, 20 ms latency per call, a limit per
+endpoint group enforced); a real `prefect server start` serves the runs; each sync is the
+installed CLI as a user runs it. Each figure is one run (the machine is shared; the load
+average is recorded with it).
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import itertools
 import json
 import os
 import socket
@@ -26,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Sim, simulator
+from bench.harness import ROOT, Sim, simulator
 
 BIN = Path(sys.executable).parent
 WORLD: dict[str, Any] = {
@@ -75,13 +83,21 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("UBIOPS_", "PREFECT_"))}
 
 
-def one_run(sim: Sim, lake: Path, api: str | None, home: Path, *flags: str) -> dict[str, Any]:
-    """A first `sync` of the whole world; its wall time, ledger and the calls it made."""
+def one_run(
+    sim: Sim, lake: Path, api: str | None, home: Path, *flags: str, tree: str = "."
+) -> dict[str, Any]:
+    """A first `sync` of the whole world with the code of `tree`; its wall time, ledger and
+    the calls it made."""
     env = _clean_env() | {
         "PREFECT_HOME": str(home),
         "UBIOPS_API_HOST": sim.base_url,
         "UBIOPS_API_TOKEN": sim.token,
         "UBIOPS_ETL_WAREHOUSE": str(lake),
+        "PYTHONPATH": str((ROOT / tree).resolve()),
+        # Dask's sampling profiler calls sys._current_frames(), which can deadlock a worker
+        # on Python < 3.11.9 (dask/distributed#8616, python/cpython#116969); a bench run
+        # hung on it here. Off for every tree alike.
+        "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
     }
     if api:
         env["PREFECT_API_URL"] = api
@@ -90,6 +106,7 @@ def one_run(sim: Sim, lake: Path, api: str | None, home: Path, *flags: str) -> d
     done = subprocess.run(
         [str(BIN / "ubiops-etl"), "sync", "--since", str(sim.info["since"]), *flags],
         env=env,
+        cwd=ROOT / tree,
         capture_output=True,
         text=True,
         check=False,
@@ -103,6 +120,7 @@ def one_run(sim: Sim, lake: Path, api: str | None, home: Path, *flags: str) -> d
     ledger = Lake.open(lake).ledger.read()[-1]
     windows = Counter((group, int(at // 60)) for at, _op, group, _status in calls)
     return {
+        "tree": tree,
         "flags": " ".join(flags) or "(direct)",
         "wall_s": round(wall, 1),
         "run_s": round(ledger["duration_s"], 1),
@@ -110,25 +128,110 @@ def one_run(sim: Sim, lake: Path, api: str | None, home: Path, *flags: str) -> d
         "calls": len(calls),
         "throttled": sum(1 for c in calls if c[3] == 429),
         "most_per_minute": max(windows.values()),
+        "by_group": {
+            group: [
+                sum(1 for c in calls if c[2] == group),
+                max(n for (g, _w), n in windows.items() if g == group),
+            ]
+            for group in sorted({c[2] for c in calls})
+        },
         "calls_per_min_of_run": round(len(calls) / ledger["duration_s"] * 60),
         "projects_per_min": round(WORLD["projects"] / ledger["duration_s"] * 60, 1),
         "load": os.getloadavg()[0],
     }
 
 
+def slot_cost(api: str, home: Path, slots: int = 300) -> dict[str, float]:
+    """Milliseconds per slot of a shared budget that never makes anyone wait, from one
+    caller: a Prefect global concurrency limit used as a rate limit (`rate_limit`, one
+    Prefect API call per slot) and the budget on the Dask scheduler (one round trip from a
+    task on a worker process)."""
+    from distributed import Client, LocalCluster
+
+    from flows.dask_budget import install
+
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        install(client)
+        dask_ms = client.submit(_dask_slots, slots, pure=False).result()
+    prefect_ms = asyncio.run(_prefect_slots(api, home, slots))
+    return {"prefect_rate_limit_ms": prefect_ms, "dask_scheduler_ms": dask_ms}
+
+
+def _dask_slots(slots: int) -> float:
+    """In a task on a worker: the mean time of one slot from the scheduler (no limit known,
+    so no slot waits)."""
+    from pydantic import SecretStr
+
+    from extract import ClientConfig
+    from flows.dask_budget import worker_pacing
+
+    pacer = worker_pacing(ClientConfig(host="https://slot-cost.test", token=SecretStr("t")))
+
+    async def run() -> float:
+        await pacer["general"].acquire()  # the first round trip opens the connection
+        started = time.perf_counter()
+        for _ in range(slots):
+            await pacer["general"].acquire()
+        return (time.perf_counter() - started) / slots * 1000
+
+    return asyncio.run(run())
+
+
+async def _prefect_slots(api: str, home: Path, slots: int) -> float:
+    """The mean time of one `rate_limit` slot of a limit that decays faster than it fills."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.asyncio import rate_limit
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api, PREFECT_HOME: home}):
+        async with get_client() as client:
+            await client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(
+                    name="slot-cost", limit=10_000, slot_decay_per_second=10_000.0
+                )
+            )
+        await rate_limit("slot-cost", strict=True)
+        started = time.perf_counter()
+        for _ in range(slots):
+            await rate_limit("slot-cost", strict=True)
+        return (time.perf_counter() - started) / slots * 1000
+
+
 def main() -> None:
-    out = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else None
-    results: dict[str, list[dict[str, Any]]] = {"limited": [], "unlimited": []}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="write the markdown report here")
+    parser.add_argument("--tree", action="append", default=[], help="label=path of a checkout")
+    parser.add_argument("--repeats", type=int, default=1, help="limited runs of each tree")
+    args = parser.parse_args()
+    trees: dict[str, str] = dict(t.split("=", 1) for t in args.tree) or {"this": "."}
+    results: dict[str, Any] = {
+        "limited": [],
+        "unlimited": [],
+        "trees": trees,
+        "repeats": args.repeats,
+    }
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         with prefect_server(tmp / "home") as api:
             with simulator(**WORLD, rate_limit_per_min=LIMIT) as sim:
-                for n in (1, 2, 4):
+                for repeat, n in itertools.product(range(args.repeats), (1, 2, 4)):
                     flags = ("--task-runner", "dask", "--dask-workers", str(n))
-                    row = one_run(sim, tmp / f"lim{n}", api, tmp / "home", *flags)
-                    results["limited"].append(row)
-                    print(json.dumps(row), flush=True)
+                    # Trees alternate, and change places each repeat, so neither always
+                    # runs on the busier side of the shared machine.
+                    order = list(trees.items())[:: -1 if repeat % 2 else 1]
+                    for label, tree in order:
+                        lake = tmp / f"lim{n}-{label}-{repeat}"
+                        row = one_run(sim, lake, api, tmp / "home", *flags, tree=tree)
+                        row["tree"] = label
+                        results["limited"].append(row)
+                        print(json.dumps(row), flush=True)
+            results["slot_cost"] = slot_cost(api, tmp / "home") | {"load": os.getloadavg()[0]}
+            print(json.dumps(results["slot_cost"]), flush=True)
             with simulator(**WORLD) as sim:
                 for label, api_url, flags in (
                     ("direct", None, ()),
@@ -140,34 +243,56 @@ def main() -> None:
                     print(json.dumps(row), flush=True)
     report = render(results, load_start)
     print(report)
-    if out:
-        out.write_text(report)
+    if args.out:
+        args.out.write_text(report)
 
 
-def render(results: dict[str, list[dict[str, Any]]], load: tuple[float, float, float]) -> str:
+def render(results: dict[str, Any], load: tuple[float, float, float]) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    trees = " ".join(f"--tree {label}={tree}" for label, tree in results["trees"].items())
+    cost = results["slot_cost"]
     lines = [
         "# Scale-out (issue 12)",
         "",
-        "Command: `.venv/bin/python -m bench.scaleout_bench --out bench/scaleout.md`. "
-        f"{os.cpu_count()} cores, shared; load average at the start "
-        f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}; {when}. Each figure is one run.",
+        f"Command: `.venv/bin/python -m bench.scaleout_bench --out bench/scaleout.md {trees} "
+        f"--repeats {results['repeats']}`. {os.cpu_count()} cores, shared; load average at the "
+        f"start {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}; {when}. Each row is one run.",
         f"Simulator in its own process: {WORLD['projects']} projects, 1 day, "
         f"{WORLD['latency_s'] * 1000:.0f} ms per call; a real Prefect server; first `sync` "
-        "of the whole world through the installed CLI.",
+        "of the whole world through the installed CLI, with the code of each tree; Dask's "
+        "worker profiler off (`DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`, see the "
+        "bench's source).",
         "",
         f"## Projects per minute, {LIMIT} calls a minute per endpoint group enforced",
         "",
-        "| flags | run s | wall s | tasks | API calls | 429s | most calls in one minute "
-        "window | calls/min | projects/min | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"Budget used: calls a minute of the run over the {2 * LIMIT} the server allows "
+        "(both groups); most of the calls are in the general group, whose calls a minute "
+        f"of the run are shown on their own (at most {LIMIT}).",
+        "",
+        "| tree | flags | run s | wall s | tasks | API calls (general, requests) | 429s | most "
+        "calls in one minute window (general, requests) | calls/min | budget used | "
+        "general calls/min | projects/min | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results["limited"]:
+    for r in sorted(results["limited"], key=lambda r: (r["flags"], r["tree"])):
+        used = r["calls_per_min_of_run"] / (2 * LIMIT)
+        groups = [r["by_group"].get(g, [0, 0]) for g in ("general", "requests")]
         lines.append(
-            f"| `{r['flags']}` | {r['run_s']} | {r['wall_s']} | {r['tasks']} | {r['calls']} | "
-            f"{r['throttled']} | {r['most_per_minute']} | {r['calls_per_min_of_run']} | "
-            f"{r['projects_per_min']} | {r['load']:.1f} |"
+            f"| {r['tree']} | `{r['flags']}` | {r['run_s']} | {r['wall_s']} | {r['tasks']} | "
+            f"{r['calls']} ({groups[0][0]}, {groups[1][0]}) | {r['throttled']} | "
+            f"{groups[0][1]}, {groups[1][1]} | {r['calls_per_min_of_run']} | {used:.0%} | "
+            f"{groups[0][0] / r['run_s'] * 60:.0f} | {r['projects_per_min']} | {r['load']:.1f} |"
         )
+    lines += [
+        "",
+        "## One slot of a shared budget (one caller, no waiting)",
+        "",
+        "| Prefect global concurrency limit, `rate_limit` | budget on the Dask scheduler, "
+        "from a task on a worker | load (1 min) |",
+        "|---|---|---|",
+        f"| {cost['prefect_rate_limit_ms']:.1f} ms | {cost['dask_scheduler_ms']:.1f} ms | "
+        f"{cost['load']:.1f} |",
+    ]
     lines += [
         "",
         "## Prefect's overhead per (project, stream) task, no limit enforced",

@@ -24,8 +24,8 @@ dataclasses with `to_json()` / `from_json()`. Windows are half-open `[start, end
 
 Pacing follows the server's `x-ratelimit-*` headers and 429s, one budget per endpoint group
 shared by every client of the process (`extract.pacing`); `rate_per_minute` is an explicit
-cap. Several worker processes against one account each follow the headers, which count
-every process's calls.
+cap. Several worker processes draw from one budget held in one place through
+`SharedPacing` (`extract.budget`), given to `open_client(config, pacing=...)`.
 """
 
 import lazy_loader

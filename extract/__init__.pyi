@@ -4,6 +4,7 @@ from .audit import (
     AuditCursor,
     AuditPaginator,
 )
+from .budget import SharedPacing
 from .client import (
     ApiRequest,
     ClientStats,
@@ -36,6 +37,7 @@ from .logs import (
 )
 from .logs_current import CurrentLogPaginator
 from .pacing import (
+    Budget,
     Clock,
     Pacer,
     Pacing,
@@ -78,6 +80,7 @@ __all__ = [
     "AuditPaginator",
     "AuthError",
     "BadRequest",
+    "Budget",
     "ClientConfig",
     "ClientStats",
     "Clock",
@@ -100,6 +103,7 @@ __all__ = [
     "RequestFailed",
     "RequestPaginator",
     "RetryPolicy",
+    "SharedPacing",
     "SystemClock",
     "UbiOpsClient",
     "UnexpectedResponse",

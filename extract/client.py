@@ -1,7 +1,8 @@
 """The UbiOps client: auth, pacing, bounded concurrency and the retry loop around one call.
 
-Every response's rate-limit headers (and every 429) feed the endpoint group's `Pacer`
-(`extract.pacing`), which decides how long the next call of the group waits.
+Every response's rate-limit headers (and every 429) feed the endpoint group's budget
+(`extract.pacing`: this process's `Pacer`, or a share of one budget several processes draw
+from, `extract.budget`), which decides how long the next call of the group waits.
 
 `UbiOpsClient` takes an injected `httpx.AsyncClient` (tests pass a transport); `open_client`
 builds a real one with keep-alive and explicit timeouts, over aiohttp's connection pool and
@@ -36,6 +37,7 @@ from extract.errors import (
 )
 from extract.pacing import (
     GROUPS,
+    Budget,
     Clock,
     EndpointGroup,
     Pacing,
@@ -128,16 +130,13 @@ class UbiOpsClient:
         config: ClientConfig,
         *,
         clock: Clock | None = None,
-        pacing: Pacing | None = None,
+        pacing: Budget | None = None,
     ) -> None:
         self._http = http
         self.config = config
         self._clock = clock or SystemClock()
-        self.pacing = pacing or Pacing(
-            self._clock,
-            cap_per_minute=config.rate_per_minute,
-            burst=config.rate_burst,
-            share=config.budget_share,
+        self.pacing: Budget = pacing or Pacing(
+            self._clock, cap_per_minute=config.rate_per_minute, burst=config.rate_burst
         )
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._headers = {"Authorization": config.authorization, "Accept": "application/json"}
@@ -301,9 +300,10 @@ async def open_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
+    pacing: Budget | None = None,
 ) -> AsyncIterator[UbiOpsClient]:
-    """A client over a keep-alive `httpx.AsyncClient` on aiohttp's transport, paced with the
-    process-wide pacers.
+    """A client over a keep-alive `httpx.AsyncClient` on aiohttp's transport, paced with
+    `pacing` (a budget several processes share) or else the process-wide pacers.
 
     TLS is httpx's: certificates verified against certifi's CAs, `SSL_CERT_FILE` and
     `SSL_CERT_DIR` honoured (the transport builds its context with `httpx.create_ssl_context`).
@@ -318,9 +318,7 @@ async def open_client(
     timeout = httpx.Timeout(config.read_timeout_s, connect=config.connect_timeout_s)
     async with HttpxAiohttpClient(timeout=timeout, limits=pool, transport=transport) as http:
         if clock is not None:
-            yield UbiOpsClient(http, config, clock=clock)
+            yield UbiOpsClient(http, config, clock=clock, pacing=pacing)
             return
-        pacing = shared_pacing(
-            config.host, config.rate_per_minute, config.rate_burst, config.budget_share
-        )
-        yield UbiOpsClient(http, config, pacing=pacing)
+        budget = pacing or shared_pacing(config.host, config.rate_per_minute, config.rate_burst)
+        yield UbiOpsClient(http, config, pacing=budget)

@@ -68,9 +68,6 @@ class ClientConfig(BaseModel):
     token: SecretStr
     rate_per_minute: float | None = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
     rate_burst: int = Field(default=DEFAULT_RATE_BURST, ge=1)
-    budget_share: float = Field(default=1.0, gt=0, le=1)
-    """This process's part of the API budget when several processes call the API together
-    (1/N for N workers of one run); see `extract.pacing`."""
     max_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1)
     connect_timeout_s: float = Field(default=DEFAULT_CONNECT_TIMEOUT_S, gt=0)
     read_timeout_s: float = Field(default=DEFAULT_READ_TIMEOUT_S, gt=0)

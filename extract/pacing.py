@@ -1,4 +1,4 @@
-"""Pacing that follows what the server says: one budget per endpoint group, per process.
+"""Pacing that follows what the server says: one budget per endpoint group.
 
 UbiOps limits each endpoint group (requests endpoints, everything else) per minute and says
 so on every response (`x-ratelimit-limit`, `x-ratelimit-remaining`; `x-ratelimit-reset` on a
@@ -13,9 +13,11 @@ so on every response (`x-ratelimit-limit`, `x-ratelimit-remaining`; `x-ratelimit
    rate measured over the last minute and grows back along botocore's cubic curve, never
    above twice the rate measured.
 5. `cap_per_minute` (the user's `--rate-per-minute`) is never exceeded.
-6. `share`: when N processes pace one API together (the workers of a distributed run), each
-   takes `share = 1/N` of every budget above (the limit, the calls remaining, the cap), so
-   together they stay within what the server allows, wherever they run.
+
+The client asks a `Budget` for each group's slots. `Pacing` is this process's; when several
+processes call one API together (the workers of a distributed run), one `Pacing` is kept in
+one place and every process draws from it (`extract.budget`), so the rules above hold for
+all their calls together and no process's part of the budget sits idle.
 
 The slot is computed under a thread lock and the wait is an `await` on the injected clock,
 so one pacer works across threads and event loops and tests never wait on the wall clock.
@@ -104,22 +106,34 @@ class _Cubic:
         return max(0.1, CUBIC_C * (now - self.since - k) ** 3 + self.max_rate_s)
 
 
+class GroupBudget(Protocol):
+    """What the client needs of one endpoint group's budget."""
+
+    async def acquire(self) -> float:
+        """Wait for the next call's slot; return the seconds waited."""
+        ...
+
+    def observe(self, signal: RateSignal) -> None:
+        """Learn from a response's rate-limit headers."""
+        ...
+
+    def throttled(self, hold_s: float | None) -> None:
+        """A 429: hold the group for `hold_s` (None: no hint) and slow down."""
+        ...
+
+
+class Budget(Protocol):
+    """The budgets of both endpoint groups."""
+
+    def __getitem__(self, group: EndpointGroup) -> GroupBudget: ...
+
+
 class Pacer:
     """The budget of one endpoint group: waits before calls, learns from responses."""
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        cap_per_minute: float | None = None,
-        burst: int = 5,
-        share: float = 1.0,
-    ):
-        if not 0 < share <= 1:
-            raise ValueError(f"share must be in (0, 1], got {share}")
+    def __init__(self, clock: Clock, *, cap_per_minute: float | None = None, burst: int = 5):
         self._clock = clock
-        self._share = share
-        self._cap = None if cap_per_minute is None else cap_per_minute * share
+        self._cap = cap_per_minute
         self._burst = burst
         self._lock = threading.Lock()
         self._tat = -math.inf  # theoretical arrival time of the next call (GCRA)
@@ -177,7 +191,7 @@ class Pacer:
             now = self._clock.monotonic()
             if signal.limit is not None and signal.limit > 0:
                 first = self._limit is None
-                self._limit = max(1, int(signal.limit * self._share))
+                self._limit = signal.limit
                 rate = self._rate(now)
                 if first and rate is not None and self._sent:
                     # The calls made before the limit was known count against it.
@@ -188,8 +202,7 @@ class Pacer:
             if signal.remaining == 0:
                 self._held_until = max(self._held_until, now + signal.reset_s)
             elif signal.reset_s > 0:
-                mine = signal.remaining * self._share
-                self._spread = (mine * WINDOW_S / signal.reset_s, now + signal.reset_s)
+                self._spread = (signal.remaining * WINDOW_S / signal.reset_s, now + signal.reset_s)
 
     def throttled(self, hold_s: float | None) -> None:
         """A 429: hold the group for `hold_s` and slow down (rule 4)."""
@@ -214,36 +227,28 @@ class Pacing:
     """The pacers of both endpoint groups."""
 
     def __init__(
-        self,
-        clock: Clock | None = None,
-        *,
-        cap_per_minute: float | None = None,
-        burst: int = 5,
-        share: float = 1.0,
+        self, clock: Clock | None = None, *, cap_per_minute: float | None = None, burst: int = 5
     ) -> None:
         real_clock = clock or SystemClock()
         self.by_group: dict[EndpointGroup, Pacer] = {
-            group: Pacer(real_clock, cap_per_minute=cap_per_minute, burst=burst, share=share)
-            for group in GROUPS
+            group: Pacer(real_clock, cap_per_minute=cap_per_minute, burst=burst) for group in GROUPS
         }
 
     def __getitem__(self, group: EndpointGroup) -> Pacer:
         return self.by_group[group]
 
 
-_SHARED: dict[tuple[str, float | None, int, float], Pacing] = {}
+_SHARED: dict[tuple[str, float | None, int], Pacing] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_pacing(
-    host: str, cap_per_minute: float | None, burst: int, share: float = 1.0
-) -> Pacing:
+def shared_pacing(host: str, cap_per_minute: float | None, burst: int) -> Pacing:
     """The process-wide pacers for one host, so every client in the process paces together
-    (`share`: this process's part of a budget several processes pace together)."""
-    key = (host, cap_per_minute, burst, share)
+    (and, on a Dask scheduler, every worker of the cluster: `extract.budget`)."""
+    key = (host, cap_per_minute, burst)
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = Pacing(cap_per_minute=cap_per_minute, burst=burst, share=share)
+            _SHARED[key] = Pacing(cap_per_minute=cap_per_minute, burst=burst)
         return _SHARED[key]
 
 

@@ -7,7 +7,8 @@ Task runners (`--task-runner`): `local` runs the tasks on threads of the flow ru
 (`prefect-dask`), a temporary local one of `--dask-workers` processes or an existing one at
 `--dask-address`. Task inputs are plain values (`RunParams`, `PairJob`): each task builds its
 settings from its own environment (the token is read there, never passed) and opens its own
-API client and lake. Each of N worker processes paces with 1/N of the server's budget.
+API client and lake. On Dask, every worker process draws from one API budget kept on the
+scheduler (`flows.dask_budget`), so no worker's part of the budget sits idle.
 
 Caching is off (inputs include the run id, and a cached result would skip work); retries
 stay in the HTTP client (one retry layer), so tasks have none either.
@@ -57,10 +58,20 @@ LOCAL_MAX_THREADS = 32
     retries=0,
     log_prints=False,
 )
-async def pair_task(params: RunParams, job: PairJob, clock: Clock) -> PairOutcome:
-    """One (project, stream) under its lease, wherever the task runner put it."""
+async def pair_task(
+    params: RunParams, job: PairJob, clock: Clock, on_dask: bool = False
+) -> PairOutcome:
+    """One (project, stream) under its lease, wherever the task runner put it; on a Dask
+    worker, paced by the budget on the scheduler."""
     settings = params.to_settings()
-    return await runner.run_pair_alone(settings, job, clock=clock, logger=get_run_logger())
+    budget = None
+    if on_dask:
+        from flows.dask_budget import worker_pacing
+
+        budget = worker_pacing
+    return await runner.run_pair_alone(
+        settings, job, clock=clock, logger=get_run_logger(), budget=budget
+    )
 
 
 def build_task_runner(
@@ -94,17 +105,6 @@ def _api_url() -> str | None:
         return str(client.api_url).rstrip("/") or None
 
 
-def worker_processes(task_runner: TaskRunner[Any]) -> int:
-    """How many processes the started runner's tasks run in: they split the API budget."""
-    from prefect_dask.task_runners import DaskTaskRunner
-
-    if not isinstance(task_runner, DaskTaskRunner):
-        return 1
-    client = task_runner.client
-    client.wait_for_workers(1, timeout=120)
-    return max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-
-
 def run_on_task_runner(
     params: RunParams,
     settings: Settings,
@@ -119,19 +119,16 @@ def run_on_task_runner(
         return []
     outcomes: dict[int, PairOutcome] = {}
     with build_task_runner(settings, len(jobs), _api_url()) as task_runner:
-        workers = worker_processes(task_runner)
+        on_dask = _share_budget_on_dask(task_runner)
         logger.info(
-            "%d tasks on the %s task runner, %d worker process(es), each with 1/%d of the "
-            "API budget",
+            "%d tasks on the %s task runner, one API budget %s",
             len(jobs),
             settings.task_runner,
-            workers,
-            workers,
+            "on the Dask scheduler for every worker" if on_dask else "in this process",
         )
         futures: dict[PrefectFuture[PairOutcome], int] = {}
         for index, job in enumerate(jobs):
-            shared = PairJob(**{**vars(job), "budget_share": 1.0 / workers})
-            inputs = {"params": params, "job": shared, "clock": clock}
+            inputs = {"params": params, "job": job, "clock": clock, "on_dask": on_dask}
             future = task_runner.submit(pair_task, inputs)
             futures[future] = index
         for future in as_completed(list(futures)):
@@ -139,6 +136,19 @@ def run_on_task_runner(
             outcomes[index] = _outcome(future, jobs[index], logger)
             on_done(outcomes[index].result)
     return [outcomes[index] for index in range(len(jobs))]
+
+
+def _share_budget_on_dask(task_runner: TaskRunner[Any]) -> bool:
+    """Put the run's API budget on the Dask scheduler (True), or leave it to this process's
+    pacers when the tasks run on its threads (False)."""
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    if not isinstance(task_runner, DaskTaskRunner):
+        return False
+    from flows.dask_budget import install
+
+    install(task_runner.client)
+    return True
 
 
 def _outcome(future: PrefectFuture[PairOutcome], job: PairJob, logger: Logger) -> PairOutcome:

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from extract import (
     AuthError,
+    Budget,
     ClientConfig,
     RetryPolicy,
     UbiOpsClient,
@@ -55,8 +56,6 @@ class PairJob:
     until: datetime
     now: datetime
     backfill: bool
-    budget_share: float = 1.0
-    """This worker process's part of the API budget (1/N with N worker processes)."""
 
 
 @dataclass
@@ -77,15 +76,12 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
-def client_config(
-    settings: Settings, *, retry_wait: bool = True, budget_share: float = 1.0
-) -> ClientConfig:
+def client_config(settings: Settings, *, retry_wait: bool = True) -> ClientConfig:
     """The extractor's configuration, derived from the run's settings."""
     return ClientConfig(
         host=settings.api_host,
         token=SecretStr(settings.require_token().get_secret_value()),
         rate_per_minute=settings.rate_per_minute,
-        budget_share=budget_share,
         max_concurrency=settings.concurrency,
         read_timeout_s=settings.timeout_seconds,
         log_page_size=settings.page_size,
@@ -304,15 +300,17 @@ async def run_pair_alone(
     *,
     clock: Clock,
     logger: Logger,
+    budget: Callable[[ClientConfig], Budget] | None = None,
 ) -> PairOutcome:
     """One job in a process of its own (a task on a worker): its own lake and API client,
-    paced with `job.budget_share` of the API budget; the client's figures come back with
-    the result, for the run's summary. `job.now` is the run's "now"; `clock` times the
-    lease."""
+    paced by `budget(config)` (the API budget the run's processes share) or else by this
+    process's pacers; the client's figures come back with the result, for the run's
+    summary. `job.now` is the run's "now"; `clock` times the lease."""
     return_freed_memory()  # a worker process is a run's process too
     lake = await asyncio.to_thread(open_lake, settings, clock)
-    config = client_config(settings, budget_share=job.budget_share)
-    async with open_client(config) as client:
+    config = client_config(settings)
+    pacing = None if budget is None else budget(config)
+    async with open_client(config, pacing=pacing) as client:
         ctx = _context(
             client, lake, settings, job.now, logger, backfill=job.backfill, progress=None
         )

@@ -34,6 +34,9 @@ def env_for(sim: SimProc, prefect_api: str, prefect_home: Path, **extra: str) ->
         UBIOPS_API_TOKEN=sim.token,
         UBIOPS_ETL_MAX_ATTEMPTS="3",
         UBIOPS_ETL_MAX_RETRY_SECONDS="10",
+        # A work pool's worker asks for scheduled flow runs every 10 s by default: every
+        # deployment run of a test would wait up to that long before it starts.
+        PREFECT_WORKER_QUERY_SECONDS="1",
     )
     return env | extra
 

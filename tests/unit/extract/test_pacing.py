@@ -59,24 +59,6 @@ def test_calls_made_before_the_first_header_count_against_the_limit(clock):
     assert most_in_any_minute(early + later) <= 60
 
 
-def test_four_shares_of_one_limit_together_stay_within_it(clock):
-    """Four processes pacing with a quarter each: their calls together never exceed the
-    limit in any minute, yet use at least 90% of it."""
-    pacers = [Pacer(clock, burst=5, share=0.25) for _ in range(4)]
-    for pacer in pacers:
-        pacer.observe(RateSignal(limit=300))
-    slots = [slot for pacer in pacers for slot in reserve_slots(pacer, clock, 500)]
-    assert most_in_any_minute(slots) <= 300
-    assert most_in_any_minute(slots) >= 0.9 * 300
-    capped = Pacer(clock, cap_per_minute=100, burst=1, share=0.5)
-    assert capped.rate_per_minute() == 50
-    spread = Pacer(clock, burst=1, share=0.5)
-    spread.observe(RateSignal(limit=300, remaining=10, reset_s=30))
-    assert spread.rate_per_minute() == 10
-    with pytest.raises(ValueError, match="share"):
-        Pacer(clock, share=0)
-
-
 def test_the_cap_wins_over_a_larger_server_limit(clock):
     """`--rate-per-minute 100` against a server allowing 5,000: 100 a minute (plus burst)."""
     pacer = Pacer(clock, cap_per_minute=100, burst=1)
