@@ -92,6 +92,12 @@ def build_task_runner(
                 "processes": True,
                 "dashboard_address": None,
                 "env": {"PREFECT_API_URL": api_url} if api_url else {},
+                # The workers' sampling profiler feeds only the dashboard (off above) and
+                # samples every 10 ms; on Python before 3.11.9 its `sys._current_frames()`
+                # can deadlock a worker whose task thread waits for the GIL (seen here in a
+                # bench run; dask/distributed#8616). A dotted key: Nanny merges this config
+                # shallowly over the parent's.
+                "config": {"distributed.worker.profile.enabled": False},
             }
         )
     return ThreadPoolTaskRunner(max_workers=max(1, min(pairs, LOCAL_MAX_THREADS)))
