@@ -155,12 +155,19 @@ def dask_cluster(tmp: Path, workers: int, env: dict[str, str]) -> Iterator[DaskC
     file = tmp / "scheduler.json"
     sched_flags = ["--no-dashboard", "--scheduler-file", str(file)]
     scheduler_env = {**env, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    # Each process's log is kept in `tmp` for whoever reads a failure.
+    names = ["scheduler.log", *(f"worker-{n}.log" for n in range(workers))]
+    logs = [(tmp / name).open("wb") for name in names]
     scheduler = subprocess.Popen(
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", *sched_flags],
         env=scheduler_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=logs[0],
     )
+    # As the README asks of an existing cluster on Python before 3.11.9: the workers'
+    # sampling profiler off (it can deadlock a worker; the scheduler then waits out its
+    # 300 s worker TTL before it fails the worker's tasks).
+    worker_env = {**env, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
     procs: list[subprocess.Popen[bytes]] = []
     try:
         poll(lambda: file.exists() and file.read_text().strip(), "dask scheduler")
@@ -171,9 +178,9 @@ def dask_cluster(tmp: Path, workers: int, env: dict[str, str]) -> Iterator[DaskC
             procs.append(
                 subprocess.Popen(
                     [str(BIN / "dask"), "worker", address, *worker_flags, f"w{n}"],
-                    env=env,
+                    env=worker_env,
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stderr=logs[1 + n],
                 )
             )
         from distributed import Client
@@ -190,6 +197,8 @@ def dask_cluster(tmp: Path, workers: int, env: dict[str, str]) -> Iterator[DaskC
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for log in logs:
+            log.close()
 
 
 def start_deployment_run(api: str, name: str, **params: object) -> str:
