@@ -39,6 +39,10 @@ def latest_per_key(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 def collapse_batch(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
     """Remove repeats inside one batch according to the table's merge policy."""
     key = list(schema.key)
+    if frame.n_unique(subset=key) == frame.height:
+        # The usual batch repeats nothing: counting keys costs a seventh of the copy that
+        # `unique` makes (bench/lake-analysis.md, "Update, 2026-12-01").
+        return frame
     if schema.merge == "dedupe":
         return first_per_key(frame, key)
     return latest_per_key(frame, key)

@@ -3,6 +3,7 @@ grow without rewriting old files, and each batch is one version of the table."""
 
 import datetime as dt
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +12,7 @@ from deltalake import DeltaTable, write_deltalake
 from lake_examples import data_files
 
 from transform.schemas import LOGS
-from warehouse import Lake, LakeLocation, run_sql
+from warehouse import Lake, LakeLocation, run_sql, tables
 from warehouse.errors import StorageError
 from warehouse.objects import ObjectStore
 from warehouse.tables import DeltaTables, to_arrow
@@ -139,3 +140,45 @@ def test_writers_of_different_projects_append_from_one_version(root, frame):
         ("alpha", "1" * 24),
         ("beta", "1" * 24),
     ]
+
+
+def test_a_writer_keeps_its_table_open_and_sees_other_writers_commits(root, frame):
+    """A lake keeps one open handle per table and thread, brought up to date before each
+    batch: another writer's commit is seen, so its rows are not written twice."""
+    first, second = Lake.open(root), Lake.open(root)
+    first.write("logs", frame("logs", [{"id": "0" * 24}]))
+    handle = first.tables.ensure("logs", LOGS.polars_schema, list(LOGS.partition_keys))
+    second.write("logs", frame("logs", [{"id": "1" * 24}]))
+    again = first.tables.ensure("logs", LOGS.polars_schema, list(LOGS.partition_keys))
+    assert again is handle
+    latest = DeltaTable(root.join("logs"), storage_options=root.delta_options()).version()
+    assert again.version() == latest
+    assert first.write("logs", frame("logs", [{"id": "1" * 24}])).rows_written == 0
+
+
+def test_a_handle_is_reopened_after_reopen_after_versions(root, frame, monkeypatch):
+    """delta-rs makes commits through a long-lived handle dearer with every version it
+    applied, so the lake opens the table afresh after REOPEN_AFTER versions."""
+    monkeypatch.setattr(tables, "REOPEN_AFTER", 3)
+    lake = Lake.open(root)
+    keys = list(LOGS.partition_keys)
+    lake.write("logs", frame("logs", [{"id": "0" * 24}]))
+    opened = lake.tables.ensure("logs", LOGS.polars_schema, keys)
+    for i in range(1, 3):
+        lake.write("logs", frame("logs", [{"id": f"{i:024d}"}]))
+    reopened = lake.tables.ensure("logs", LOGS.polars_schema, keys)
+    assert reopened is not opened
+    assert lake.tables.ensure("logs", LOGS.polars_schema, keys) is reopened
+    assert run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows == [(3, 3)]
+
+
+def test_threads_do_not_share_a_handle(root, frame):
+    """A Sink writes from worker threads: each thread gets its own handle."""
+    lake = Lake.open(root)
+    lake.write("logs", frame("logs", [{"id": "0" * 24}]))
+    keys = list(LOGS.partition_keys)
+    here = lake.tables.ensure("logs", LOGS.polars_schema, keys)
+    with ThreadPoolExecutor(1) as pool:
+        there = pool.submit(lake.tables.ensure, "logs", LOGS.polars_schema, keys).result()
+    assert there is not here
+    assert there.version() == here.version()

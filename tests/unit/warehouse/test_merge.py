@@ -18,6 +18,13 @@ def test_dedupe_keeps_the_first_row_per_key(frame):
     assert out.get_column("log").to_list() == ["1", "2"]
 
 
+def test_a_batch_without_repeats_is_returned_as_it_is(frame):
+    """Nothing to collapse: the batch itself comes back, not a copy."""
+    batch = frame("logs", [{"id": "b"}, {"id": "a"}])
+    assert merge.collapse_batch(LOGS, batch) is batch
+    assert merge.collapse_batch(REQUESTS, frame("requests", [{"id": "r"}])).height == 1
+
+
 def test_upsert_keeps_the_newest_extraction_and_the_later_of_ties(frame):
     """Mutable records: the newest `_extracted_at` wins; at the same instant the later row."""
     later = T0 + dt.timedelta(hours=1)
