@@ -126,6 +126,8 @@ class Column:
     type: ColumnType
     description: str
     nullable: bool = True
+    distinct: bool = False
+    """Its values rarely repeat (ids, free text, instants): not worth a dictionary."""
 
     @property
     def dtype(self) -> pl.DataType:
@@ -175,8 +177,15 @@ class TableSchema:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-def _c(name: str, declared: ColumnType, description: str, *, nullable: bool = True) -> Column:
-    return Column(name, declared, description, nullable)
+def _c(
+    name: str,
+    declared: ColumnType,
+    description: str,
+    *,
+    nullable: bool = True,
+    distinct: bool = False,
+) -> Column:
+    return Column(name, declared, description, nullable, distinct)
 
 
 _PROJECT = _c("project", STRING, "Project the record belongs to (hive partition).", nullable=False)
@@ -202,23 +211,38 @@ LOGS = TableSchema(
             "Legacy API: the log id, 24 hex characters, sorts by creation. Current API: a "
             "32-hex content id of project, nanosecond timestamp, metadata, text and repeat count.",
             nullable=False,
+            distinct=True,
         ),
         _c(
-            "date", TIMESTAMP, "When the log line was created (to the microsecond).", nullable=False
+            "date",
+            TIMESTAMP,
+            "When the log line was created (to the microsecond).",
+            nullable=False,
+            distinct=True,
         ),
-        _c("log", STRING, "The log line, byte-exact.", nullable=False),
+        _c("log", STRING, "The log line, byte-exact.", nullable=False, distinct=True),
         _c("level", enum(LOG_LEVELS), "info or error."),
         _c("system", BOOLEAN, "True when UbiOps wrote it, false for user code."),
         _c("deployment_name", STRING, "Deployment the log is related to."),
         _c("deployment_version", STRING, "Deployment version."),
         _c("deployment_version_revision_id", STRING, "Deployment version revision UUID."),
-        _c("deployment_request_id", STRING, "Deployment request the log is related to."),
+        _c(
+            "deployment_request_id",
+            STRING,
+            "Deployment request the log is related to.",
+            distinct=True,
+        ),
         _c("environment_name", STRING, "Environment the log is related to."),
         _c("environment_build_id", STRING, "Environment build UUID."),
         _c("pipeline_name", STRING, "Pipeline the log is related to."),
         _c("pipeline_version", STRING, "Pipeline version."),
         _c("pipeline_object_name", STRING, "Pipeline object."),
-        _c("pipeline_request_id", STRING, "Pipeline request the log is related to."),
+        _c(
+            "pipeline_request_id",
+            STRING,
+            "Pipeline request the log is related to.",
+            distinct=True,
+        ),
         _c("instance_id", STRING, "Instance that wrote the line (current API only)."),
         _c("process_id", INT64, "Process that wrote the line (current API only)."),
         _c("environment_tag", STRING, "Environment tag (current API only)."),
@@ -238,18 +262,23 @@ REQUESTS = TableSchema(
     columns=(
         _PROJECT,
         _DAY,
-        _c("id", STRING, "Request UUID.", nullable=False),
+        _c("id", STRING, "Request UUID.", nullable=False, distinct=True),
         _c("object_type", enum(OBJECT_TYPES), "deployment or pipeline.", nullable=False),
         _c("deployment", STRING, "Deployment the request was made to (deployment requests)."),
         _c("pipeline", STRING, "Pipeline the request was made to (pipeline requests)."),
         _c("version", STRING, "Version the request was made to."),
         _c("status", enum(REQUEST_STATUSES), "Status at extraction time.", nullable=False),
         _c("success", BOOLEAN, "Whether it succeeded; null until finished."),
-        _c("time_created", TIMESTAMP, "When the request was made.", nullable=False),
-        _c("time_started", TIMESTAMP, "When processing started."),
-        _c("time_completed", TIMESTAMP, "When processing completed."),
-        _c("seconds_queued", FLOAT64, "time_started - time_created, in seconds."),
-        _c("seconds_running", FLOAT64, "time_completed - time_started, in seconds."),
+        _c("time_created", TIMESTAMP, "When the request was made.", nullable=False, distinct=True),
+        _c("time_started", TIMESTAMP, "When processing started.", distinct=True),
+        _c("time_completed", TIMESTAMP, "When processing completed.", distinct=True),
+        _c("seconds_queued", FLOAT64, "time_started - time_created, in seconds.", distinct=True),
+        _c(
+            "seconds_running",
+            FLOAT64,
+            "time_completed - time_started, in seconds.",
+            distinct=True,
+        ),
         _c("finished", BOOLEAN, "Status is completed, failed or cancelled.", nullable=False),
         _EXTRA,
         _EXTRACTED,
@@ -265,8 +294,8 @@ AUDIT_EVENTS = TableSchema(
     columns=(
         _PROJECT,
         _DAY,
-        _c("id", STRING, "Audit event UUID.", nullable=False),
-        _c("date", TIMESTAMP, "When the action was performed.", nullable=False),
+        _c("id", STRING, "Audit event UUID.", nullable=False, distinct=True),
+        _c("date", TIMESTAMP, "When the action was performed.", nullable=False, distinct=True),
         _c("action", enum(AUDIT_ACTIONS), "create, update, delete or info.", nullable=False),
         _c("user", STRING, "Email of the user who performed the action."),
         _c("event", STRING, "Description of the event."),

@@ -35,7 +35,7 @@ from deltalake import (
 )
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from transform.schemas import TableSchema, rejects_schema
+from transform.schemas import SCHEMAS, TableSchema, rejects_schema
 from warehouse.errors import SchemaMismatch, StorageError
 from warehouse.layout import partition_prefix, rejects_key, validate_project
 from warehouse.location import LakeLocation
@@ -65,11 +65,16 @@ P = ParamSpec("P")
 WRITER = WriterProperties(
     compression="ZSTD",
     max_row_group_size=128 * 1024,
-    # delta-rs dictionary-encodes every column by default, and ids and log lines are unique:
-    # each page fills a dictionary, then falls back to plain. Off, a batch is written with
-    # 30 % less CPU into files 2.6x smaller (bench/lake-analysis.md,
-    # "Update, 2026-12-01").
-    default_column_properties=ColumnProperties(dictionary_enabled=False),
+    # delta-rs dictionary-encodes every column by default. For a column whose values rarely
+    # repeat (ids, log lines, instants) each page fills a dictionary and then falls back to
+    # plain: without one, logs are written with less CPU into files 2.6x smaller, while
+    # the marts keep the dictionaries of the columns they filter and group by
+    # (bench/lake-analysis.md, "Update, 2026-12-01"). Column names mean one thing in every
+    # table, so one set of names serves them all.
+    column_properties={
+        name: ColumnProperties(dictionary_enabled=False)
+        for name in sorted({c.name for s in SCHEMAS.values() for c in s.columns if c.distinct})
+    },
 )
 COMMIT_ATTEMPTS = 10
 # An open handle costs less per commit than opening the table (which replays the log since
