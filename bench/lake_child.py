@@ -245,7 +245,7 @@ def mode_breakdown(p: dict[str, Any]) -> dict[str, Any]:
         )
         parts = [tuple(r) for r in checked.select(keys).unique().iter_rows()]
         table = step(
-            "ensure (DeltaTable.create mode=ignore) + load",
+            "ensure (the open table, brought up to date)",
             lambda: dt.ensure("logs", LOGS.polars_schema, keys),
         )
         step(

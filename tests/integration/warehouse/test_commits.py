@@ -182,3 +182,25 @@ def test_threads_do_not_share_a_handle(root, frame):
         there = pool.submit(lake.tables.ensure, "logs", LOGS.polars_schema, keys).result()
     assert there is not here
     assert there.version() == here.version()
+
+
+def test_columns_whose_values_rarely_repeat_are_written_without_a_dictionary(tmp_path, frame):
+    """Dictionary pages only where values repeat: the schema's distinct columns are plain,
+    the columns the marts filter and group by keep their dictionaries."""
+    import pyarrow.parquet as pq
+
+    from transform.schemas import SCHEMAS
+
+    root = LakeLocation.parse(tmp_path / "lake")
+    Lake.open(root).write("logs", frame("logs", [{"id": f"{i:024d}"} for i in range(50)]))
+    (path,) = data_files(root, "logs")
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    dictionary = {
+        group.column(i).path_in_schema: group.column(i).has_dictionary_page
+        for i in range(group.num_columns)
+    }
+    distinct = {c.name for c in SCHEMAS["logs"].columns if c.distinct}
+    assert {"id", "log", "date"} <= distinct
+    assert not any(dictionary[name] for name in distinct if name in dictionary)
+    assert dictionary["level"]
+    assert dictionary["deployment_name"]
