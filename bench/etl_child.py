@@ -20,7 +20,6 @@ _u0 = resource.getrusage(resource.RUSAGE_SELF)
 CPU0 = _u0.ru_utime + _u0.ru_stime
 
 import asyncio  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
@@ -31,7 +30,11 @@ from typing import Any  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 # bench/lake_bench.py runs this file on the 0169d41 tree too, whose run core is flows/ itself.
-LEGACY_TREE = importlib.util.find_spec("flows.core") is None
+# Asked of the imported `flows`, not of `find_spec("flows.core")`: the editable install's
+# finder answers that one from the current tree even when `flows` is the old one.
+import flows  # noqa: E402
+
+LEGACY_TREE = not (Path(flows.__file__).parent / "core").is_dir()
 if LEGACY_TREE:
     from flows.settings import Settings
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from transform.schemas import EXTRACTED_AT, TableSchema
+from transform.schemas import EXTRACTED_AT, STRING, TableSchema
 
 if TYPE_CHECKING:
     import polars as pl
@@ -77,10 +77,30 @@ def match_predicate(schema: TableSchema, partitions: Iterable[tuple[object, ...]
     return " AND ".join([same, *_pruning(schema, partitions, TARGET)])
 
 
-def partition_predicate(schema: TableSchema, partitions: Iterable[tuple[object, ...]]) -> str:
-    """The files a batch can meet: those in the partitions it touches (each partition
-    column in the values the batch holds), as a predicate on the table's own columns."""
-    return " AND ".join(_pruning(schema, partitions, None))
+def key_span(schema: TableSchema, frame: pl.DataFrame) -> list[str]:
+    """Conditions every stored row meets whose key equals one of `frame`'s: each string key
+    column (partition columns aside) between the batch's least and greatest value. Not for
+    a column the batch holds a null in (a null key matches a null one)."""
+    spans = []
+    for name in schema.key:
+        if name in schema.partition_keys or schema.types[name] != STRING:
+            continue
+        column = frame.get_column(name)
+        if column.is_empty() or column.null_count():
+            continue
+        low, high = sql_literal(column.min()), sql_literal(column.max())
+        spans += [f'"{name}" >= {low}', f'"{name}" <= {high}']
+    return spans
+
+
+def stored_keys_predicate(
+    schema: TableSchema, partitions: Iterable[tuple[object, ...]], frame: pl.DataFrame
+) -> str:
+    """The files whose keys an insert-if-absent of `frame` must read: in the partitions it
+    touches, and with a key range (the file's statistics) that meets the batch's. delta-rs
+    prunes files by it before it builds a dataset, so files outside the span cost nothing:
+    ids grow, and a new batch meets few of the stored files, often none."""
+    return " AND ".join([*_pruning(schema, partitions, None), *key_span(schema, frame)])
 
 
 def supersedes_predicate(schema: TableSchema) -> str:

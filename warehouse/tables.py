@@ -44,8 +44,8 @@ from warehouse.merge import (
     TARGET,
     collapse_batch,
     match_predicate,
-    partition_predicate,
     replace_predicate,
+    stored_keys_predicate,
     supersedes_predicate,
 )
 from warehouse.objects import ObjectStore
@@ -53,7 +53,6 @@ from warehouse.objects import ObjectStore
 if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
-    import pyarrow.compute as pc
     from tenacity import Retrying
 
 # polars, pyarrow and tenacity are imported where a table is written: `status` and `sql`
@@ -145,24 +144,6 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
     enums = [n for n, t in frame.schema.items() if isinstance(t, pl.Enum | pl.Categorical)]
     plain = frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame
     return plain.to_arrow(compat_level=pl.CompatLevel.oldest())
-
-
-def key_span(schema: TableSchema, frame: pl.DataFrame) -> pc.Expression | None:
-    """The stored rows whose key can equal one of `frame`'s: each key column (partition
-    columns aside) between the batch's least and greatest value. delta-rs attaches every
-    file's min/max statistics to its dataset fragment, so files outside the span are not
-    opened: ids only grow, and a new batch usually meets none of the stored files.
-    A column the batch holds nulls in is not bounded (a null key matches a null one)."""
-    import pyarrow.compute as pc
-
-    span = None
-    for name in schema.key:
-        column = frame.get_column(name)
-        if name in schema.partition_keys or column.null_count():
-            continue
-        bounds = (pc.field(name) >= column.min()) & (pc.field(name) <= column.max())
-        span = bounds if span is None else span & bounds
-    return span
 
 
 def arrow_schema(schema: pl.Schema) -> pa.Schema:
@@ -328,8 +309,8 @@ class DeltaTables:
         table's loaded version, fenced per project; the number of rows appended."""
         keys = list(dict.fromkeys([*schema.partition_keys, *schema.key]))
         stored = table.to_pyarrow_dataset(
-            file_pruning_predicate=partition_predicate(schema, partitions)
-        ).to_table(columns=keys, filter=key_span(schema, frame))
+            file_pruning_predicate=stored_keys_predicate(schema, partitions, frame)
+        ).to_table(columns=keys)
         if stored.num_rows:
             import polars as pl
 

@@ -14,6 +14,7 @@ from lake_examples import data_files
 from transform.schemas import LOGS
 from warehouse import Lake, LakeLocation, run_sql, tables
 from warehouse.errors import StorageError
+from warehouse.merge import stored_keys_predicate
 from warehouse.objects import ObjectStore
 from warehouse.tables import DeltaTables, to_arrow
 
@@ -204,3 +205,20 @@ def test_columns_whose_values_rarely_repeat_are_written_without_a_dictionary(tmp
     assert not any(dictionary[name] for name in distinct if name in dictionary)
     assert dictionary["level"]
     assert dictionary["deployment_name"]
+
+
+def test_an_insert_if_absent_reads_only_the_files_whose_id_range_meets_the_batch(root, frame):
+    """Three commits into one day leave three files with disjoint id ranges: a batch in the
+    middle range opens one of them, and still stores only the ids not there yet."""
+    lake = Lake.open(root)
+    for start in (0, 10, 20):
+        lake.write("logs", frame("logs", [{"id": f"{i:024d}"} for i in range(start, start + 5)]))
+    batch = frame("logs", [{"id": f"{i:024d}"} for i in range(12, 17)])
+    table = lake.tables.ensure("logs", LOGS.polars_schema, list(LOGS.partition_keys))
+    partitions = [tuple(r) for r in batch.select(LOGS.partition_keys).unique().iter_rows()]
+    predicate = stored_keys_predicate(LOGS, partitions, batch)
+    assert (
+        len(list(table.to_pyarrow_dataset(file_pruning_predicate=predicate).get_fragments())) == 1
+    )
+    assert lake.write("logs", batch).rows_written == 2
+    assert run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows == [(17, 17)]
