@@ -385,7 +385,8 @@ def render(results: dict[str, Any], command: str) -> str:
         lines += [
             f"Figures {', '.join(map(str, run.get('figures', [])))} re-run later and merged "
             f"in: `{run['command']}`, {run['date']}, product tree {run.get('tree', '?')}, load "
-            f"average at start {run['load average at start']}.",
+            f"average at start {run['load average at start']}"
+            + (f", at the end {run['load_at_end']}." if "load_at_end" in run else "."),
             "",
         ]
     lines += _summary(results)
@@ -723,7 +724,10 @@ def main() -> None:
             results[key] = run(sizes)
             results[key]["elapsed_s"] = time.perf_counter() - t0
             results[key]["load_at_end"] = load()
-    results["load_at_end"] = load()
+    if args.merge and results.get("merged_runs"):
+        results["merged_runs"][-1]["load_at_end"] = load()  # the first run's stays its own
+    else:
+        results["load_at_end"] = load()
     results.setdefault("command", command)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     out.write_text(render(results, results["command"]))
