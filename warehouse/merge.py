@@ -98,8 +98,10 @@ def stored_keys_predicate(
 ) -> str:
     """The files whose keys an insert-if-absent of `frame` must read: in the partitions it
     touches, and with a key range (the file's statistics) that meets the batch's. delta-rs
-    prunes files by it before it builds a dataset, so files outside the span cost nothing:
-    ids grow, and a new batch meets few of the stored files, often none."""
+    prunes files by it before it builds a dataset, so files outside the span cost nothing.
+    Ids that grow with time (the legacy API's log ids) make a new batch meet few stored
+    files, often none; hashed ids (the current API's log ids, UUIDs) span nearly the whole
+    range, and then only the partitions prune."""
     return " AND ".join([*_pruning(schema, partitions, None), *key_span(schema, frame)])
 
 

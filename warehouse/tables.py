@@ -7,12 +7,13 @@ partitions the batch touches. A commit that meets a concurrent one is retried on
 table version; delta-rs commits with a conditional put, so two commits never both land as
 the same version.
 
-Insert-if-absent is an anti-join against the stored keys of the touched partitions and a
-plain append (a Delta merge costs three times as much CPU, bench/lake.md). An append does
-not conflict with other appends, so each one carries a Delta application transaction per
-project it writes (`ubiops-etl/<table>/<project>`): two writers of one project's table that
-read the same version cannot both commit, the second is retried and re-reads the keys the
-first one stored. The (project, stream) lease keeps that rare; the fence makes it harmless.
+Insert-if-absent is an anti-join against the stored keys of the touched partitions (of
+their files whose key range meets the batch's) and a plain append (a Delta merge costs three
+times as much CPU, bench/lake.md). An append does not conflict with other appends, so each
+one carries a Delta application transaction per project it writes
+(`ubiops-etl/<table>/<project>`): two writers of one project's table that read the same
+version cannot both commit, the second is retried and re-reads the keys the first one
+stored. The (project, stream) lease keeps that rare; the fence makes it harmless.
 """
 
 from __future__ import annotations
