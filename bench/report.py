@@ -247,10 +247,10 @@ def _compaction_rows(d: dict[str, Any], lines: list[str], details: list[str]) ->
         "## 7: compaction after many small runs",
         "",
         f"{d['runs']} incremental writes of {d['rows_per_run']} logs each through `Lake.write` "
-        f"(the write a 15-minute sync makes; {d['write_s']:.1f} s in all), then `Lake.compact()` "
+        f"(the write a 15-minute sync makes; {d['write_s']:.1f} s in all), then `Lake.compact` "
         f"({d['compact_s']:.2f} s). Full-table query: "
         "`SELECT count(*), count(DISTINCT deployment_name), max(date) FROM logs` "
-        "(through the deduplicating view), seven runs.",
+        "(through the `logs` view), seven runs.",
         "",
         "| | files | partitions | max files per partition | MB | query median s | all runs s |",
         "|---|---|---|---|---|---|---|",
@@ -267,7 +267,8 @@ def _compaction_rows(d: dict[str, Any], lines: list[str], details: list[str]) ->
 def _demo_rows(d: dict[str, Any], lines: list[str], details: list[str]) -> None:
     wall = _med(d["walls"])
     lines.append(
-        f"| 8 | `ubiops-etl demo` wall time, Prefect start-up included | {wall:.1f} s "
+        f"| 8 | `ubiops-etl demo` wall time, a fresh process (the run core runs directly when "
+        f"no Prefect API is configured) | {wall:.1f} s "
         f"(median of {len(d['walls'])}) | - | - | recorded | {_yes(True)} |"
     )
     details += [
