@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.harness import ROOT, machine, tree
+
 OUT = ROOT / "bench" / "delta-probes.md"
 ROWS, BATCH = 1_000_000, 50_000
 PARTITIONS = ["project", "day"]
@@ -186,59 +184,54 @@ def run(probe: str, variant: str) -> dict[str, Any]:
     return result
 
 
-def render(results: dict[str, dict[str, list[dict[str, Any]]]], started: str) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+SECTIONS: dict[str, tuple[str, str, Any]] = {
+    "writer": (
+        f"Writer: {ROWS:,} logs in {ROWS // BATCH} appends",
+        "writer properties | CPU s (both runs) | Parquet MB",
+        lambda runs: [
+            ", ".join(f"{r['cpu_s']:.2f}" for r in runs),
+            f"{runs[0]['parquet_mb']:.1f}",
+        ],
+    ),
+    "commits": (
+        "Commits: CPU ms per 10-row append, means over 20 commits (400 in all)",
+        "how the table is held | mean ms (both runs) | first run, by 20 commits",
+        lambda runs: [
+            ", ".join(f"{r['mean_ms']:.1f}" for r in runs),
+            " ".join(str(x) for x in runs[0]["ms_per_commit_by_20"]),
+        ],
+    ),
+    "keyspan": (
+        f"Stored keys: a {ROWS:,}-log table opened and its ids read for a 1,000-log batch",
+        "read | CPU s per read (both runs) | ids read",
+        lambda runs: [
+            ", ".join(f"{r['cpu_s']:.3f}" for r in runs),
+            f"{runs[0]['ids_read']:,}",
+        ],
+    ),
+}
+"""Per probe: the section's title, its table's header, and the cells of a variant's row."""
+
+
+def render(results: dict[str, dict[str, list[dict[str, Any]]]], started: dict[str, str]) -> str:
     lines = [
         "# Delta write-path probes (issue 10)",
         "",
         "Command: `.venv/bin/python -m bench.delta_probes` (generated; read in "
         '[lake-analysis.md](lake-analysis.md), "Update, 2026-12-01").',
         "",
-        f"Run: {started}; tree {commit}; {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; load average at the start "
-        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}. Each variant in a fresh process, "
-        "twice, alternating.",
+        f"Run: {started['date']}; tree {tree()}; {started['nproc']} CPUs ({started['cpu']}), "
+        f"Python {started['python']}; load average at the start "
+        f"{started['load average at start']}. Each variant in a fresh process, twice, "
+        "alternating.",
         "",
     ]
-    if "writer" in results:
-        lines += [
-            f"## Writer: {ROWS:,} logs in {ROWS // BATCH} appends",
-            "",
-            "| writer properties | CPU s (both runs) | Parquet MB |",
-            "|---|---|---|",
-        ]
-        for variant, runs in results["writer"].items():
-            cpus = ", ".join(f"{r['cpu_s']:.2f}" for r in runs)
-            lines.append(f"| {variant} | {cpus} | {runs[0]['parquet_mb']:.1f} |")
-        lines.append("")
-    if "commits" in results:
-        lines += [
-            "## Commits: CPU ms per 10-row append, means over 20 commits (400 in all)",
-            "",
-            "| how the table is held | mean ms (both runs) | first run, by 20 commits |",
-            "|---|---|---|",
-        ]
-        for variant, runs in results["commits"].items():
-            means = ", ".join(f"{r['mean_ms']:.1f}" for r in runs)
-            series = " ".join(str(x) for x in runs[0]["ms_per_commit_by_20"])
-            lines.append(f"| {variant} | {means} | {series} |")
-        lines.append("")
-    if "keyspan" in results:
-        lines += [
-            f"## Stored keys: a {ROWS:,}-log table opened and its ids read for a 1,000-log batch",
-            "",
-            "| read | CPU s per read (both runs) | ids read |",
-            "|---|---|---|",
-        ]
-        for variant, runs in results["keyspan"].items():
-            cpus = ", ".join(f"{r['cpu_s']:.3f}" for r in runs)
-            lines.append(f"| {variant} | {cpus} | {runs[0]['ids_read']:,} |")
+    for probe, (title, header, cells) in SECTIONS.items():
+        if probe not in results:
+            continue
+        lines += [f"## {title}", "", f"| {header} |", "|---|---|---|"]
+        for variant, runs in results[probe].items():
+            lines.append(f"| {' | '.join([variant, *cells(runs)])} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -251,7 +244,7 @@ def main() -> None:
     if args.child:
         child_main(*args.child)
         return
-    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    started = machine()
     chosen = args.only.split(",") if args.only else list(PROBES)
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for probe in chosen:

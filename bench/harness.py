@@ -131,3 +131,22 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "load average at start": load,
     }
+
+
+def tree() -> str:
+    """The commit measured, and whether the product's packages had uncommitted changes."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "warehouse", "flows", "transform", "extract"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return f"{head}{' with uncommitted changes in the product' if dirty else ' (clean)'}"

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios
-from bench.harness import ROOT, Sim, machine, simulator
+from bench.harness import ROOT, Sim, machine, simulator, tree
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
@@ -71,25 +71,6 @@ QUICK = Sizes(
 
 def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def tree() -> str:
-    """The commit measured, and whether the product's packages had uncommitted changes."""
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "warehouse", "flows", "transform", "extract"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    return f"{head}{' with uncommitted changes in the product' if dirty else ' (clean)'}"
 
 
 def extract_legacy() -> None:
