@@ -17,6 +17,10 @@ from flows.core.settings import DEFAULT_WAREHOUSE, Settings
 # Prefect reads its settings at import time: keep the CLI quiet and offline unless told otherwise.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# With no Prefect API, a flow run starts Prefect's temporary server, which creates its database
+# on first use: about 28 s on 2 cores in a fresh PREFECT_HOME (a worker whose disk is thrown
+# away), over Prefect's default wait of 20 s. Wait longer; a user's own value wins.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     name="ubiops-etl",

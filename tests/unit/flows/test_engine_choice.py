@@ -3,6 +3,9 @@ Dask needs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,3 +52,26 @@ def test_an_existing_dask_cluster_without_a_prefect_api_is_refused_before_any_ca
     with pytest.raises(UsageError, match="PREFECT_API_URL") as refused:
         run_range(settings, since=None, until=None, backfill=False, clock=lambda: NOW)
     assert refused.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("given", "waits"), [(None, "120"), ("45", "45")])
+def test_the_cli_waits_long_enough_for_a_fresh_temporary_server(
+    given: str | None, waits: str, tmp_path: Path
+) -> None:
+    """A flow run with no Prefect API starts Prefect's temporary server, whose first start
+    (creating its database) takes longer than Prefect's default wait of 20 s on a small
+    machine: the CLI waits 120 s unless the user set the wait."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    if given is not None:
+        env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = given
+    probe = (
+        "import flows.cli\n"
+        "from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as s\n"
+        "print(s.value())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == waits
