@@ -189,6 +189,13 @@ def _retrying(attempts: int = COMMIT_ATTEMPTS) -> Retrying:
     )
 
 
+class _OpenTables(threading.local):
+    """One thread's open tables: per folder, the handle and the version it was opened at."""
+
+    def __init__(self) -> None:
+        self.handles: dict[str, tuple[DeltaTable, int]] = {}
+
+
 class DeltaTables:
     """The Delta tables under one lake root."""
 
@@ -200,7 +207,7 @@ class DeltaTables:
         # at) and brings it up to date with the commits since (`update_incremental`)
         # instead of replaying the log from the last checkpoint for every batch. Per thread:
         # a Sink writes from worker threads, and a handle is not shared between writers.
-        self._open = threading.local()
+        self._open = _OpenTables()
 
     def __repr__(self) -> str:
         return f"DeltaTables({self.location.uri!r})"
@@ -216,17 +223,11 @@ class DeltaTables:
         except TableNotFoundError:
             return None
 
-    def _handles(self) -> dict[str, tuple[DeltaTable, int]]:
-        handles: dict[str, tuple[DeltaTable, int]] | None = getattr(self._open, "tables", None)
-        if handles is None:
-            handles = self._open.tables = {}
-        return handles
-
     @_stored
     def ensure(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
         """The table in `folder` at its latest version, created empty with `schema` if absent
         (race-safe)."""
-        handles = self._handles()
+        handles = self._open.handles
         if (handle := handles.get(folder)) is not None:
             table, opened_at = handle
             table.update_incremental()
@@ -251,10 +252,13 @@ class DeltaTables:
                     raise CommitFailedError(str(exc)) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _commit(self, operation: Callable[[], T]) -> T:
+    def _commit(self, table: DeltaTable, operation: Callable[[DeltaTable], T]) -> T:
+        """`operation(table)`, retried on the table's new version after a conflicting commit."""
         for attempt in _retrying():
             with attempt:
-                return operation()
+                if attempt.retry_state.attempt_number > 1:
+                    table.update_incremental()
+                return operation(table)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @_stored
@@ -281,20 +285,15 @@ class DeltaTables:
         table = self.ensure(schema.name, schema.polars_schema, keys)
         if schema.merge == "replace":
             data = to_arrow(frame)
-            self._commit(lambda: self._replace(schema, data, projects))
+            self._commit(table, lambda t: self._replace(t, schema, data, projects))
             return WriteResult(schema.name, rows_in, frame.height, 0, len(projects))
-        attempts = iter(range(COMMIT_ATTEMPTS))
-
-        def fresh() -> DeltaTable:
-            if next(attempts):  # a retry after a conflicting commit: read the new versions
-                table.update_incremental()
-            return table
-
         if schema.merge == "dedupe":
-            appended = self._commit(lambda: self._append_absent(fresh(), schema, frame, partitions))
+            appended = self._commit(
+                table, lambda t: self._append_absent(t, schema, frame, partitions)
+            )
             return WriteResult(schema.name, rows_in, appended, 0, len(partitions))
         data = to_arrow(frame)
-        metrics = self._commit(lambda: self._upsert(fresh(), schema, data, partitions))
+        metrics = self._commit(table, lambda t: self._upsert(t, schema, data, partitions))
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
         return WriteResult(schema.name, rows_in, inserted + updated, updated, len(partitions))
@@ -353,15 +352,16 @@ class DeltaTables:
         merger = merger.when_matched_update_all(predicate=supersedes_predicate(schema))
         return dict(merger.when_not_matched_insert_all().execute())
 
-    def _replace(self, schema: TableSchema, data: pa.Table, projects: set[str]) -> None:
+    def _replace(
+        self, table: DeltaTable, schema: TableSchema, data: pa.Table, projects: set[str]
+    ) -> None:
         write_deltalake(
-            self.uri(schema.name),
+            table,
             data,
             mode="overwrite",
             predicate=replace_predicate(projects),
             partition_by=list(schema.partition_keys),
             schema_mode="merge",
-            storage_options=self._options,
             writer_properties=WRITER,
             commit_properties=CommitProperties(custom_metadata=APP),
         )
@@ -377,18 +377,17 @@ class DeltaTables:
         for project in frame.get_column("project").unique().to_list():
             validate_project(project)
         folder = rejects_key(table)
-        self.ensure(folder, expected, ["project"])
         data = to_arrow(frame)
         self._commit(
-            lambda: write_deltalake(
-                self.uri(folder),
+            self.ensure(folder, expected, ["project"]),
+            lambda t: write_deltalake(
+                t,
                 data,
                 mode="append",
                 partition_by=["project"],
-                storage_options=self._options,
                 writer_properties=WRITER,
                 commit_properties=CommitProperties(custom_metadata=APP),
-            )
+            ),
         )
         return frame.height
 
@@ -431,12 +430,13 @@ class DeltaTables:
         if table is None:
             return 0, 0
         metrics = self._commit(
-            lambda: table.optimize.compact(
+            table,
+            lambda t: t.optimize.compact(
                 partition_filters=[("project", "=", validate_project(project))],
                 target_size=max(1, int(target_file_mb * 1024 * 1024)),
                 writer_properties=WRITER,
                 commit_properties=CommitProperties(custom_metadata=APP),
-            )
+            ),
         )
         return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
