@@ -107,14 +107,14 @@ def list_body(body: Any, path: str) -> tuple[list[Record], str | None]:
 
 
 def record_id(record: Record) -> str | None:
-    """The record's id if it has a usable one."""
-    value = record.get("id")
+    """The record's id if it has a usable one (an item that is not an object has none)."""
+    value = record.get("id") if isinstance(record, dict) else None
     return value if isinstance(value, str) and value else None
 
 
 def record_date(record: Record, field: str) -> datetime | None:
     """The record's datetime `field` if present and parseable."""
-    value = record.get(field)
+    value = record.get(field) if isinstance(record, dict) else None
     if not isinstance(value, str):
         return None
     try:
