@@ -13,6 +13,7 @@ earlier would make a crash mid-scan skip the older part for good.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -94,7 +95,7 @@ class AuditPaginator:
     def recover(self, error: ApiError) -> AuditPaginator | None:
         return None
 
-    def advance(self, body: list[Record]) -> tuple[AuditPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[AuditPaginator, list[Record]]:
         fresh: list[Record] = []
         frontier, top, reached_known = self.frontier, self.top, False
         broken: set[str] = set()

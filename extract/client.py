@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -51,6 +51,8 @@ from extract.retry import RetryableFailure, build_retrying, wait_hint
 log = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int]
+Decoder = Callable[[bytes], Any]
+"""Turns a response body into its value; raises ValueError for a body that is not JSON."""
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,9 @@ class UbiOpsClient:
     async def get(self, path: str, params: Params | None = None) -> Any:
         return await self.send(ApiRequest("GET", path, params or {}))
 
-    async def send(self, request: ApiRequest) -> Any:
-        """The decoded JSON body of `request`, after retries; raises `ExtractError` subclasses."""
+    async def send(self, request: ApiRequest, decode: Decoder = json.loads) -> Any:
+        """The body of `request` decoded by `decode` (JSON by default), after retries; raises
+        `ExtractError` subclasses. A body `decode` refuses with ValueError is retried."""
         group = endpoint_group(request.path)
         retrying = build_retrying(
             self.config.retry, self._clock, lambda state: self._before_retry(state, group, request)
@@ -162,18 +165,18 @@ class UbiOpsClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(request, group)
+                    return await self._attempt(request, group, decode)
         except RetryError as exhausted:
             raise self._unavailable(request, exhausted) from None
         raise ExtractError("unreachable: tenacity ended without an outcome")  # pragma: no cover
 
-    async def _attempt(self, request: ApiRequest, group: EndpointGroup) -> Any:
+    async def _attempt(self, request: ApiRequest, group: EndpointGroup, decode: Decoder) -> Any:
         stats = self.stats.groups[group]
         async with self._slots:
             stats.paced_s += await self.pacing[group].acquire()
             stats.calls += 1
             response = await self._exchange(request, stats)
-        return self._decode(response, group)
+        return self._decode(response, group, decode)
 
     async def _exchange(self, request: ApiRequest, stats: GroupStats) -> httpx.Response:
         """One HTTP exchange; every httpx failure leaves here as an extract error.
@@ -220,7 +223,7 @@ class UbiOpsClient:
             f"({self._scrub(_describe(error))}); no retry can fix this"
         )
 
-    def _decode(self, response: httpx.Response, group: EndpointGroup) -> Any:
+    def _decode(self, response: httpx.Response, group: EndpointGroup, decode: Decoder) -> Any:
         stats = self.stats.groups[group]
         status = response.status_code
         pacer = self.pacing[group]
@@ -240,7 +243,7 @@ class UbiOpsClient:
             detail = self._scrub(api_message(response.content))
             raise error_for_status(status, str(response.request.url), self.config.host, detail)
         try:
-            return json.loads(response.content)
+            return decode(response.content)
         except ValueError:
             stats.invalid_bodies += 1
             raise RetryableFailure(

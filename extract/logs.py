@@ -11,7 +11,8 @@ server does at the edges, because records outside the window are dropped here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from extract.client import ApiRequest
 from extract.config import DOCUMENTED_LOG_LIMIT_MAX
 from extract.errors import ApiError, BadRequest, NotFound, PagingStalled
+from extract.log_columns import LogColumns, as_datetime, as_micros
 from extract.log_lines import boundary_digest, parse_ns, source_of
 from extract.paging import Record, fingerprint, record_date, record_id
 from extract.timeutil import as_utc, ceil_seconds, format_api_datetime, parse_api_datetime
@@ -142,12 +144,19 @@ class LogPaginator:
         body["date_range"] = ceil_seconds(start, cursor.window_end)
         return ApiRequest("POST", f"/projects/{self.project}/logs", body=body)
 
-    def advance(self, body: list[Record]) -> tuple[LogPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[LogPaginator, Sequence[Record]]:
+        """The next state and the new records of `body`: a page decoded into `LogColumns`
+        (read with column operations) or a list of records as `json` decoded them."""
         cursor = self.cursor
         if cursor.last_id is not None and not self.cursor_lost and not body:
             # Not even the cursor log came back: it is gone (retention). Restart from its date.
             return replace(self, cursor_lost=True), []
-        fresh, position, past_window, broken = self._new_records(body)
+        fresh: Sequence[Record]
+        if isinstance(body, LogColumns):
+            fresh, position, past_window = self._new_rows(body)
+            broken: frozenset[str] = frozenset()
+        else:
+            fresh, position, past_window, broken = self._new_records(body)
         limit, trusted = self.limit, self.limit_trusted
         if fresh and self.last_page is not None and not trusted:
             asked, got = self.last_page
@@ -167,9 +176,11 @@ class LogPaginator:
         if position is not None:
             last_id, last_date = position
             last_date = last_date or cursor.last_date
-            taken = _taken_at(
-                fresh, last_date, cursor.taken if last_date == cursor.last_date else ()
-            )
+            before = cursor.taken if last_date == cursor.last_date else ()
+            if isinstance(fresh, LogColumns) and last_date is not None:
+                taken = before + fresh.boundary_digests(as_micros(last_date))
+            else:
+                taken = _taken_at(fresh, last_date, before)
             cursor = replace(cursor, last_id=last_id, last_date=last_date, taken=taken)
         next_state = replace(
             self,
@@ -191,8 +202,28 @@ class LogPaginator:
             return None
         return replace(self, cursor_lost=True)
 
+    def _new_rows(
+        self, page: LogColumns
+    ) -> tuple[LogColumns, tuple[str, datetime | None] | None, bool]:
+        """`_new_records` of a page of columns, whose logs all have an id and a date."""
+        cursor = self.cursor
+        micros = page.micros
+        beyond = micros >= as_micros(cursor.window_end)
+        skipped = beyond | (micros < as_micros(cursor.window_start))
+        if cursor.last_id is not None:
+            skipped = skipped | (page.frame["id"] == cursor.last_id)
+        fresh = (~skipped).arg_true().to_list()
+        past = beyond.arg_true()
+        # The cursor moves to the last new log that comes before any log past the window.
+        carriers = bisect_left(fresh, past[0]) if past.len() else len(fresh)
+        position = None
+        if carriers:
+            last = fresh[carriers - 1]
+            position = (str(page.frame["id"][last]), as_datetime(page.micros[last]))
+        return page.rows(fresh), position, bool(past.len())
+
     def _new_records(
-        self, body: list[Record]
+        self, body: Sequence[Record]
     ) -> tuple[list[Record], tuple[str, datetime | None] | None, bool, frozenset[str]]:
         """New records in the window (not the repeated cursor log); the next cursor position
         (the last id, with the last valid date seen or None); whether the server went past the
@@ -226,7 +257,7 @@ class LogPaginator:
 
 
 def _taken_at(
-    fresh: list[Record], last_date: datetime | None, before: tuple[str, ...]
+    fresh: Sequence[Record], last_date: datetime | None, before: tuple[str, ...]
 ) -> tuple[str, ...]:
     """Boundary digests of the lines at `last_date` (the newest are last in `fresh`)."""
     if last_date is None:

@@ -15,6 +15,7 @@ A page shorter than `limit` ends the window once the server has shown it honours
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -73,7 +74,7 @@ class CurrentLogPaginator:
             return replace(self, limit=DOCUMENTED_LOG_LIMIT_MAX, limit_trusted=False)
         return None
 
-    def advance(self, body: list[Record]) -> tuple[CurrentLogPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[CurrentLogPaginator, list[Record]]:
         cursor = self.cursor
         start_ns = datetime_to_ns(cursor.window_start)
         end_ns = datetime_to_ns(cursor.window_end)
@@ -135,7 +136,7 @@ class CurrentLogPaginator:
 
     def _next(
         self,
-        body: list[Record],
+        body: Sequence[Record],
         fresh: list[Record],
         last_ns: int | None,
         run: list[str],

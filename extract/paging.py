@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from extract.client import ApiRequest, UbiOpsClient
+from extract.client import ApiRequest, Decoder, UbiOpsClient
 from extract.errors import ApiError, BadRequest, NotFound, PagingStalled, UnexpectedResponse
 from extract.timeutil import parse_api_datetime
 
@@ -32,7 +32,7 @@ class Paginator(Protocol[CursorT_co]):
 
     def request(self) -> ApiRequest | None: ...
 
-    def advance(self, body: list[Record]) -> tuple[Self, list[Record]]: ...
+    def advance(self, body: Sequence[Record]) -> tuple[Self, Sequence[Record]]: ...
 
     def recover(self, error: ApiError) -> Self | None:
         """The state to go on with after a 400 or 404 for `request()`, or None to raise it."""
@@ -49,7 +49,7 @@ class Page(Generic[CursorT_co]):
 
     stream: str
     project: str
-    records: list[Record]
+    records: Sequence[Record]
     cursor: CursorT_co
     window: tuple[datetime, datetime] | None
     window_done: bool
@@ -59,9 +59,12 @@ P = TypeVar("P", bound=Paginator[Any])
 
 
 async def iter_pages(
-    client: UbiOpsClient, paginator: P, *, max_pages: int
-) -> AsyncIterator[tuple[P, list[Record]]]:
-    """Send each request the paginator asks for; yield its next state and the new records."""
+    client: UbiOpsClient, paginator: P, *, max_pages: int, decode: Decoder = json.loads
+) -> AsyncIterator[tuple[P, Sequence[Record]]]:
+    """Send each request the paginator asks for; yield its next state and the new records.
+
+    `decode` turns each response body into a list body (`list_body`); the default is `json`.
+    """
     sent: set[str] = set()
     request = paginator.request()
     while request is not None:
@@ -72,7 +75,7 @@ async def iter_pages(
             raise PagingStalled(f"more than {max_pages} pages from {request.path}; stopping")
         sent.add(fingerprint)
         try:
-            body = await client.send(request)
+            body = await client.send(request, decode)
         except (NotFound, BadRequest) as error:
             recovered = paginator.recover(error)
             if recovered is None:
@@ -85,13 +88,14 @@ async def iter_pages(
         request = paginator.request()
 
 
-def list_body(body: Any, path: str) -> tuple[list[Record], str | None]:
+def list_body(body: Any, path: str) -> tuple[Sequence[Record], str | None]:
     """The records of a list endpoint's body and the URL of its next page, if any.
 
-    A body is either the plain JSON list API.md documents or the paginated envelope later
-    servers send (`{count, next, previous, results: [...]}`); anything else is refused.
+    A body is either the plain JSON list API.md documents (or such a list already decoded
+    into columns: a `Sequence` that is not text) or the paginated envelope later servers send
+    (`{count, next, previous, results: [...]}`); anything else is refused.
     """
-    if isinstance(body, list):
+    if isinstance(body, Sequence) and not isinstance(body, str | bytes):
         return body, None
     if isinstance(body, dict) and isinstance(body.get("results"), list):
         link = body.get("next")
@@ -107,14 +111,14 @@ def list_body(body: Any, path: str) -> tuple[list[Record], str | None]:
 
 
 def record_id(record: Record) -> str | None:
-    """The record's id if it has a usable one."""
-    value = record.get("id")
+    """The record's id if it has a usable one (an item that is not an object has none)."""
+    value = record.get("id") if isinstance(record, dict) else None
     return value if isinstance(value, str) and value else None
 
 
 def record_date(record: Record, field: str) -> datetime | None:
     """The record's datetime `field` if present and parseable."""
-    value = record.get(field)
+    value = record.get(field) if isinstance(record, dict) else None
     if not isinstance(value, str):
         return None
     try:

@@ -11,6 +11,7 @@ Windows are half-open `[start, end)` on `time_created`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -114,7 +115,7 @@ class RequestPaginator:
     def recover(self, error: ApiError) -> RequestPaginator | None:
         return None
 
-    def advance(self, body: list[Record]) -> tuple[RequestPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[RequestPaginator, list[Record]]:
         cursor = self.cursor
         fresh: list[Record] = []
         past_window = False

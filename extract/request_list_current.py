@@ -11,6 +11,7 @@ is listed once it has finished, by a later run that reads its window again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from extract.client import ApiRequest
@@ -56,7 +57,7 @@ class CurrentRequestPaginator:
     def recover(self, error: ApiError) -> CurrentRequestPaginator | None:
         return None
 
-    def advance(self, body: list[Record]) -> tuple[CurrentRequestPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[CurrentRequestPaginator, list[Record]]:
         cursor = self.cursor
         fresh: list[Record] = []
         boundary, ties = cursor.boundary, list(cursor.boundary_ids)

@@ -78,14 +78,15 @@ async def fetch_snapshot(
 async def get_list(client: UbiOpsClient, path: str) -> list[Any]:
     """Every item of a list endpoint: a plain list, or a paginated envelope whose `next`
     links are followed (same path, the link's query) until there is none."""
-    items, link = list_body(await client.get(path), path)
+    first, link = list_body(await client.get(path), path)
+    items = list(first)
     followed: set[str] = set()
     while link is not None:
         if link in followed or len(followed) >= MAX_SNAPSHOT_PAGES:
             raise PagingStalled(f"{path}: the paginated envelope's `next` links do not end")
         followed.add(link)
         more, link = list_body(await client.get(path, _next_params(client, path, link)), path)
-        items = items + more
+        items = items + list(more)
     return items
 
 

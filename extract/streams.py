@@ -19,6 +19,7 @@ from extract.client import UbiOpsClient
 from extract.config import LOG_LIMIT_CEILING, LOG_LIMIT_FLOOR
 from extract.errors import ApiError, BadRequest
 from extract.interleave import interleave
+from extract.log_columns import decode_log_page
 from extract.logs import (
     CURRENT_MAX_WINDOW,
     MAX_WINDOW,
@@ -91,7 +92,8 @@ async def _page_log_window(
             project, window, limit=traits.log_limit or limit, limit_trusted=traits.limit_trusted
         )
         try:
-            async for state, records in iter_pages(client, paginator, max_pages=_cap(client)):
+            pages = iter_pages(client, paginator, max_pages=_cap(client), decode=decode_log_page)
+            async for state, records in pages:
                 traits.learn("legacy", state.limit, state.limit_trusted)
                 window = state.cursor
                 yield Page("logs", project, records, state.cursor, bounds, state.cursor.done)

@@ -1,8 +1,10 @@
 """Type stub: the names `__init__.py` loads on first use (lazy_loader.attach_stub)."""
 
+from .columns import ColumnarRecords
 from .normalization import (
     Normalized,
     normalize,
+    normalize_columns,
 )
 from .reference import table_reference_markdown
 from .rejects import REJECTS_SCHEMA
@@ -20,8 +22,10 @@ __all__ = [
     "SCHEMAS",
     "SNAPSHOT_TABLES",
     "Column",
+    "ColumnarRecords",
     "Normalized",
     "TableSchema",
     "normalize",
+    "normalize_columns",
     "table_reference_markdown",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from transform.columns import ColumnarRecords, StackedRecords
 from transform.derive import COMPUTED
 from transform.fields import OBJECT_TYPE_REQUIRED, input_fields, known_fields
 from transform.frame import RawBatch, read_records, type_problem
@@ -141,3 +142,28 @@ def normalize(
     rows, bad = _typed_rows(table, batch, stamps)
     refused = [*refused, *batch.refused, *bad]
     return Normalized(rows, rejects_frame(table, project, refused, moment))
+
+
+def normalize_columns(
+    table: str,
+    pages: Sequence[ColumnarRecords],
+    *,
+    project: str,
+    extracted_at: datetime,
+    object_type: str | None = None,
+) -> Normalized:
+    """`normalize` for pages already decoded into raw-typed columns (`ColumnarRecords`),
+    whose values all have the right JSON type and whose fields are all declared.
+
+    The columns are typed as `normalize` types them, without a Python object per record; a
+    record refused by value is looked up in its page, so the rejects hold it as received.
+    """
+    _check_call(table, object_type)
+    moment = _as_utc(extracted_at)
+    stamps: dict[str, Any] = {"project": project, EXTRACTED_AT: moment}
+    if table in OBJECT_TYPE_REQUIRED:
+        stamps["object_type"] = object_type
+    records = StackedRecords(pages, input_fields(table))
+    batch = RawBatch(records.frame, None, records, [])
+    rows, bad = _typed_rows(table, batch, stamps)
+    return Normalized(rows, rejects_frame(table, project, bad, moment))

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from transform import normalize
+from transform import ColumnarRecords, Normalized, normalize, normalize_columns
 from transform.schemas import SCHEMAS
 from warehouse import Lake
 
@@ -52,18 +52,47 @@ class Sink:
     _rows: list[pl.DataFrame] = field(default_factory=list)
     _rejects: list[pl.DataFrame] = field(default_factory=list)
     _raw: list[Mapping[str, Any]] = field(default_factory=list)
+    _columnar: list[ColumnarRecords] = field(default_factory=list)
+    _columnar_rows: int = 0
     _buffered: int = 0
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Buffer a page; normalise the raw records once enough have come (pure, in memory)."""
+        """Buffer a page; normalise the raw records once enough have come (pure, in memory).
+
+        A page decoded into columns (`ColumnarRecords`) is buffered as such; records keep
+        their order across both kinds of page."""
         if not records:
             return
-        self._raw.extend(records)
         self._buffered += len(records)
-        if len(self._raw) >= self.normalize_rows:
+        if isinstance(records, ColumnarRecords):
+            self._normalize_records()
+            self._columnar.append(records)
+            self._columnar_rows += len(records)
+        else:
+            self._normalize_columns()
+            self._raw.extend(records)
+        if max(len(self._raw), self._columnar_rows) >= self.normalize_rows:
             self._normalize_raw()
 
     def _normalize_raw(self) -> None:
+        self._normalize_columns()
+        self._normalize_records()
+
+    def _normalize_columns(self) -> None:
+        if not self._columnar:
+            return
+        pages, self._columnar, self._columnar_rows = self._columnar, [], 0
+        self._keep(
+            normalize_columns(
+                self.table,
+                pages,
+                project=self.project,
+                extracted_at=self.extracted_at,
+                object_type=self.object_type,
+            )
+        )
+
+    def _normalize_records(self) -> None:
         if not self._raw:
             return
         result = normalize(
@@ -74,6 +103,9 @@ class Sink:
             object_type=self.object_type,
         )
         self._raw = []
+        self._keep(result)
+
+    def _keep(self, result: Normalized) -> None:
         if result.rows.height:
             self._rows.append(result.rows)
         if result.rejects.height:

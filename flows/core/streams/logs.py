@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,10 +151,10 @@ def lookback_before(cursors: Iterable[LogCursor], lookback: timedelta) -> list[i
 
 
 def drop_read_by_legacy(
-    records: list[dict[str, Any]],
+    records: Sequence[dict[str, Any]],
     window: intervals.Interval | None,
     by_legacy: list[intervals.Interval],
-) -> list[dict[str, Any]]:
+) -> Sequence[dict[str, Any]]:
     """Records of the current API minus those dated inside intervals the legacy API read.
 
     Only a window overlapping such an interval (a lookback right after the switch) pays for

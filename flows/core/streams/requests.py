@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -149,7 +149,9 @@ def request_start(
     return min(base, unfinished) if unfinished else base
 
 
-def _oldest_unfinished(records: list[dict[str, Any]], current: datetime | None) -> datetime | None:
+def _oldest_unfinished(
+    records: Sequence[dict[str, Any]], current: datetime | None
+) -> datetime | None:
     for record in records:
         if record.get("status") in ("completed", "failed", "cancelled"):
             continue

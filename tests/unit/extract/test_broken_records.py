@@ -73,3 +73,15 @@ def test_broken_audit_event_does_not_move_the_boundary():
     assert fresh == [broken, good]
     done, _ = state.advance([])
     assert done.cursor == AuditCursor(T0, ("e1",))
+
+
+def test_an_item_that_is_not_an_object_is_delivered_once_as_a_broken_log():
+    """A page item that is not a JSON object neither moves the cursor nor stops paging; it
+    is delivered once (the transform rejects it) and not again when the page repeats."""
+    paginator = LogPaginator("p", LogCursor(T0, T0 + timedelta(days=1)), limit=5)
+    state, fresh = paginator.advance([log(1), None, 7, log(2)])
+    assert fresh == [log(1), None, 7, log(2)]
+    assert state.cursor.last_id == f"{2:024x}"
+    again, fresh_again = state.advance([log(2), None, 7, log(3)])
+    assert fresh_again == [log(3)]
+    assert again.cursor.last_id == f"{3:024x}"
