@@ -211,7 +211,7 @@ def return_freed_memory() -> None:
 
 
 # mallopt(3) parameters, and what they are set to unless the environment sets them.
-M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024
+M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 1024 * 1024
 M_ARENA_MAX, ARENA_MAX = -8, 2
 
 
@@ -224,9 +224,11 @@ def bound_glibc_heaps(environ: Mapping[str, str] | None = None) -> bool:
     the heaps instead, where the space they free between small live blocks is not returned;
     and each thread that allocates (the lake writes, Arrow's I/O pool) may get a heap of its
     own that keeps its freed space. In a 1.1M-log backfill of 5,000-log pages glibc's heaps
-    held 45-58 MB of freed space at the peak RSS; 19 MB with the threshold fixed at its
-    default 128 KiB and two heaps set here, 5-7 MB with both set through the environment
-    before the process starts (bench/decode.md). Returns whether it changed anything."""
+    held 45-58 MB of freed space at the peak RSS; 19 MB with the threshold fixed and two
+    heaps (bench/decode.md). Fixed at 1 MiB, not at glibc's initial 128 KiB: with 128 KiB
+    the backfill of 500-log pages (160 KB bodies) cost 13-15 % more CPU in both A/B pairs
+    (why, not measured; blocks of 128 KiB-1 MiB stay with the heaps now). Returns whether
+    it changed anything."""
     import ctypes
 
     environ = os.environ if environ is None else environ
