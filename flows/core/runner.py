@@ -224,11 +224,11 @@ def bound_glibc_heaps(environ: Mapping[str, str] | None = None) -> bool:
     the heaps instead, where the space they free between small live blocks is not returned;
     and each thread that allocates (the lake writes, Arrow's I/O pool) may get a heap of its
     own that keeps its freed space. In a 1.1M-log backfill of 5,000-log pages glibc's heaps
-    held 45-58 MB of freed space at the peak RSS; 19 MB with the threshold fixed and two
-    heaps (bench/decode.md). Fixed at 1 MiB, not at glibc's initial 128 KiB: with 128 KiB
-    the backfill of 500-log pages (160 KB bodies) cost 13-15 % more CPU in both A/B pairs
-    (why, not measured; blocks of 128 KiB-1 MiB stay with the heaps now). Returns whether
-    it changed anything."""
+    held 31-60 MB of freed space at the peak RSS; 19 MB with the threshold fixed (at
+    128 KiB) and two heaps, and the peak fell by about 40 MB (bench/decode.md). Fixed at
+    1 MiB, not at glibc's initial 128 KiB: with 128 KiB the backfill of 500-log pages
+    (160 KB bodies) cost 13-15 % more CPU in both A/B pairs (why, not measured; blocks of
+    128 KiB-1 MiB stay with the heaps now). Returns whether it changed anything."""
     import ctypes
 
     environ = os.environ if environ is None else environ
