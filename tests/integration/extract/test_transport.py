@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import gzip
 import json
 import logging
@@ -21,6 +22,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -306,3 +309,29 @@ async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytes
         async with client_of("http://ubiops.invalid/v2.1") as client:
             assert await client.get("/projects") == []
     assert seen == ["GET http://ubiops.invalid/v2.1/projects HTTP/1.1"]
+
+
+async def test_no_response_outlives_its_call_without_the_cyclic_gc():
+    """On the real transport too, a page's response (and its body) is freed when the call
+    returns, not at the next full collection: with the collector off, none is left."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(response(200, json.dumps([{"id": "a", "log": "x" * 100_000}]).encode()))
+            await writer.drain()
+
+    def alive() -> int:
+        kinds = (httpx.Response, aiohttp.ClientResponse)
+        return sum(isinstance(o, kinds) for o in gc.get_objects())
+
+    async with serving(serve) as host, client_of(host) as client:
+        gc.collect()
+        gc.disable()
+        try:
+            before = alive()
+            for _ in range(5):
+                assert len(await client.get("/projects/p/logs")) == 1
+            assert alive() == before
+        finally:
+            gc.enable()
