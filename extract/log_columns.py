@@ -181,10 +181,7 @@ def _is_exact(body: bytes, frame: pl.DataFrame) -> bool:
         escaped = body.count(b'\\"')
         if not (escaped and quotes - escaped == expected and b'\\\\"' not in body):
             return False
-    looks_numeric = text.cast(pl.Float64, strict=False).null_count() != text.len()
-    if looks_numeric or ((text == "true") | (text == "false")).any():
-        return _quoted_in_body(body, frame)
-    return True
+    return not _looks_coerced(text).any() or _quoted_in_body(body, frame)
 
 
 def _looks_coerced(text: pl.Series) -> pl.Series:
