@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from io import BytesIO
 from typing import Any, overload
@@ -34,10 +34,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from extract.log_lines import SOURCE_FIELDS, boundary_digest, source_of
-
-Record = dict[str, Any]
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from extract.log_lines import EPOCH, SOURCE_FIELDS, Record, boundary_digest, source_of
 
 LOG_FIELDS: dict[str, pl.DataType] = {
     "id": pl.String(),
@@ -94,13 +91,6 @@ class LogColumns(Sequence[Record]):
 
     def __iter__(self) -> Iterator[Record]:
         return iter([self._items[p] for p in self.positions.to_list()])
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-            return list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"LogColumns({self.frame.height} records)"
