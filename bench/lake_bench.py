@@ -153,7 +153,7 @@ def write_cpu(sizes: Sizes) -> dict[str, Any]:
         }
     ratio = summary["delta"]["cpu_per_million"] / summary["legacy"]["cpu_per_million"]
     probes = {}
-    for mode in ("breakdown", "floor"):
+    for mode in ("breakdown",):
         root = fresh(f"write-{mode}")
         params = {
             "mode": mode,
@@ -354,8 +354,8 @@ def render(results: dict[str, Any], command: str) -> str:
         f"Run: {m['date']}; {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Python "
         f"{m['python']}; product tree {results.get('tree', '?')}; load average at start "
         f"{m['load average at start']}, at the end "
-        f"{results['load_at_end']} (a shared box: other engineers' test suites ran at the same "
-        "time; each child's load average at its end is in the JSON). Each measurement runs in "
+        f"{results['load_at_end']} (each child's load average at its end is in the JSON). "
+        "Each measurement runs in "
         "a fresh child process: `bench/lake_child.py` for the lake figures, "
         "`bench/etl_child.py` for the backfills; the old layout's children run the packages "
         f"of `git archive {LEGACY_COMMIT} warehouse transform flows extract` (extracted to "
@@ -484,29 +484,16 @@ def _write_section(w: dict[str, Any]) -> list[str]:
 
 def _write_probes(w: dict[str, Any]) -> list[str]:
     b = w["breakdown"]["cpu_per_million"]
-    f = w["floor"]
     lines = [
         "Where the Delta write's CPU goes (one child, the same batches, each step of "
-        "`DeltaTables.write` timed on its own, CPU s per 1M logs), and a prototype that is "
-        "not the product (`mode_floor` in bench/lake_child.py): the same check, collapse and "
-        "anti-join, but one file per partition written by polars as the old writer did, "
-        "committed as one Delta append transaction without a fence:",
+        "`DeltaTables.write` timed on its own, CPU s per 1M logs), with the same rows encoded "
+        "by pyarrow alone and appended by delta-rs's own writer for comparison:",
         "",
         "| step | CPU s per 1M logs |",
         "|---|---|",
     ]
-    lines += [f"| product: {name} | {value:.2f} |" for name, value in b.items()]
-    lines += [f"| prototype: {name} | {value:.2f} |" for name, value in f["first"]["steps"].items()]
-    lines += [
-        f"| prototype: re-run (all duplicates), total | {f['rerun']['cpu_per_million']:.2f} |",
-        "",
-        f"Prototype check: {f['count_distinct'][0]:,} rows, {f['count_distinct'][1]:,} distinct "
-        f"ids after both passes; its peak RSS {f['peak_rss_mb']:.0f} MB (product: "
-        f"{max(r['peak_rss_mb'] for r in w['runs']['delta']):.0f} MB, old writer: "
-        f"{max(r['peak_rss_mb'] for r in w['runs']['legacy']):.0f} MB).",
-        "",
-    ]
-    return lines
+    lines += [f"| {name} | {value:.2f} |" for name, value in b.items()]
+    return [*lines, ""]
 
 
 def _backfill_section(b: dict[str, Any]) -> list[str]:
@@ -653,7 +640,7 @@ def _workdir() -> Iterator[None]:
         yield
     finally:
         for name in ("write", "backfill", "queries", "compaction"):
-            for suffix in (*FLAVORS, "breakdown", "floor"):
+            for suffix in (*FLAVORS, "breakdown"):
                 shutil.rmtree(WORK / f"{name}-{suffix}", ignore_errors=True)
 
 

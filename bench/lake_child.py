@@ -218,12 +218,14 @@ def mode_compaction(p: dict[str, Any]) -> dict[str, Any]:
 def mode_breakdown(p: dict[str, Any]) -> dict[str, Any]:
     """Delta only: CPU of each step of `DeltaTables.write` for the batches of `mode_write`
     (insert-if-absent: the stored keys of the touched partitions read and anti-joined, the
-    rest appended with a fence per project), and of a plain `write_deltalake(mode="append")`
-    of the same Arrow data (the floor of any Delta write)."""
+    rest written by pyarrow and committed as one fenced append), and, for the same rows,
+    the Parquet encoding alone and delta-rs's own append (`write_deltalake`), the writer
+    appends used before."""
     from deltalake import write_deltalake
 
     from transform.schemas import LOGS
     from warehouse import tables as t
+    from warehouse.files import data_files
     from warehouse.merge import collapse_batch
 
     lake = Lake.open(p["root"])
@@ -249,114 +251,28 @@ def mode_breakdown(p: dict[str, Any]) -> dict[str, Any]:
             lambda: dt.ensure("logs", LOGS.polars_schema, keys),
         )
         step(
-            "read stored keys + anti-join + fenced append",
+            "read stored keys + anti-join + pyarrow files + fenced commit",
             lambda tb=table, c=checked, ps=parts: dt._append_absent(tb, LOGS, c, ps),
         )
-        data = step("for comparison: to_arrow", lambda c=checked: t.to_arrow(c))
         step(
-            "for comparison: write_deltalake append, same data",
-            lambda d=data: write_deltalake(
-                append_uri, d, mode="append", partition_by=keys, writer_properties=t.WRITER
+            "for comparison: the Parquet files alone (pyarrow, not uploaded)",
+            lambda c=checked: list(data_files(c, keys, t.PLAIN_COLUMNS)),
+        )
+        step(
+            "for comparison: delta-rs's write_deltalake append, same rows",
+            lambda c=checked: write_deltalake(
+                append_uri,
+                t.to_arrow(c),
+                mode="append",
+                partition_by=keys,
+                writer_properties=t.WRITER,
             ),
         )
     scale = 1_000_000 / p["rows"]
     return {"cpu_per_million": {k: v * scale for k, v in steps.items()}}
 
 
-def mode_floor(p: dict[str, Any]) -> dict[str, Any]:
-    """Delta only, a prototype (not the product): insert-if-absent without a Delta merge.
-
-    Per batch: check and collapse as the product does; read the `id`s of the live files of
-    the partitions the batch touches (from the table's add actions); anti-join; write one
-    Parquet file per partition with polars (zstd, statistics, as the 0169d41 writer did);
-    commit the files as one append transaction with delta-rs. Exactly-once rests on the
-    (project, stream) lease here, since an append does not conflict with a concurrent one.
-    """
-    import uuid
-
-    import polars as pl
-    from deltalake import DeltaTable
-    from deltalake.transaction import AddAction, RemoveAction
-
-    from transform.schemas import LOGS
-    from warehouse import tables as t
-    from warehouse.merge import collapse_batch
-
-    lake = Lake.open(p["root"])
-    keys = list(LOGS.partition_keys)
-    table_dir = Path(p["root"]) / "logs"
-
-    def write_all() -> dict[str, Any]:
-        steps: dict[str, float] = defaultdict(float)
-        rows = 0
-        for frame in logs(p["rows"], p["batch"], p["days"]):
-            c0 = cpu_now()
-            checked = collapse_batch(LOGS, t.check_frame(LOGS, frame))
-            c1 = cpu_now()
-            lake.tables.ensure("logs", LOGS.polars_schema, keys)
-            c2 = cpu_now()
-            table = DeltaTable(str(table_dir))
-            days = {str(d) for d in checked.get_column("day").unique().to_list()}
-            actions = pl.DataFrame(table.get_add_actions(flatten=True))
-            c3 = cpu_now()
-            touched = actions.filter(pl.col("partition.day").cast(pl.String).is_in(days))
-            paths = [str(table_dir / path) for path in touched.get_column("path").to_list()]
-            if paths:
-                ids = pl.read_parquet(paths, columns=["id"], hive_partitioning=False)
-                checked = checked.join(ids, on="id", how="anti")
-            c4 = cpu_now()
-            adds: list[AddAction | RemoveAction] = []
-            for (project, day), part in checked.partition_by(keys, as_dict=True).items():
-                rel = f"project={project}/day={day}/part-{uuid.uuid4().hex}.parquet"
-                target = table_dir / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                part.drop(keys).write_parquet(
-                    target, compression="zstd", statistics=True, row_group_size=128 * 1024
-                )
-                stat = target.stat()
-                adds.append(
-                    AddAction(
-                        rel,
-                        stat.st_size,
-                        {"project": str(project), "day": str(day)},
-                        int(stat.st_mtime * 1000),
-                        True,
-                        json.dumps({"numRecords": part.height}),
-                    )
-                )
-            c5 = cpu_now()
-            if adds:
-                table.create_write_transaction(
-                    adds, mode="append", schema=table.schema(), partition_by=keys
-                )
-            c6 = cpu_now()
-            rows += checked.height
-            for name, a, b in (
-                ("check_frame + collapse_batch", c0, c1),
-                ("ensure", c1, c2),
-                ("load table + add actions", c2, c3),
-                ("read ids of touched partitions + anti-join", c3, c4),
-                ("polars write_parquet", c4, c5),
-                ("commit (create_write_transaction)", c5, c6),
-                ("total", c0, c6),
-            ):
-                steps[name] += (b - a) * 1_000_000 / p["rows"]
-        return {"cpu_per_million": steps["total"], "steps": dict(steps), "rows_written": rows}
-
-    first = write_all()
-    rss = peak_rss_mb()
-    rerun = write_all()
-    check = run_sql(location(p["root"]), "SELECT count(*), count(DISTINCT id) FROM logs").rows
-    return {
-        "first": first,
-        "rerun": rerun,
-        "count_distinct": list(check[0]),
-        "peak_rss_mb": rss,
-    }
-
-
 MODES = {
-    "floor": mode_floor,
     "write": mode_write,
     "queries": mode_queries,
     "compaction": mode_compaction,

@@ -39,13 +39,30 @@ def latest_per_key(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 def collapse_batch(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
     """Remove repeats inside one batch according to the table's merge policy."""
     key = list(schema.key)
-    if frame.n_unique(subset=key) == frame.height:
+    distinct = frame.get_column(key[0]).n_unique() if len(key) == 1 else frame.n_unique(key)
+    if distinct == frame.height:
         # The usual batch repeats nothing: counting keys costs a seventh of the copy that
         # `unique` makes (bench/lake-analysis.md, "Update, 2026-12-01").
         return frame
     if schema.merge == "dedupe":
         return first_per_key(frame, key)
     return latest_per_key(frame, key)
+
+
+def run_starts(frame: pl.DataFrame, keys: list[str]) -> list[int]:
+    """The rows whose `keys` differ from the row before (row 0 included): where each run of
+    rows of one partition starts. Pages arrive in time order, so a batch has a few runs."""
+    import polars as pl
+
+    changed = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys)
+    starts: list[int] = frame.select(changed.arg_true()).to_series().to_list()
+    return starts
+
+
+def partitions_of(frame: pl.DataFrame, keys: list[str]) -> list[tuple[object, ...]]:
+    """The partitions (values of `keys`) `frame` holds, first seen first; read from the
+    rows where a run starts, a handful instead of the whole batch."""
+    return list(dict.fromkeys(frame.select(keys)[run_starts(frame, keys)].iter_rows()))
 
 
 def sql_literal(value: object) -> str:

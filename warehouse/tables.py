@@ -14,12 +14,19 @@ one carries a Delta application transaction per project it writes
 (`ubiops-etl/<table>/<project>`): two writers of one project's table that read the same
 version cannot both commit, the second is retried and re-reads the keys the first one
 stored. The (project, stream) lease keeps that rare; the fence makes it harmless.
+
+Appends (logs, audit events, rejects) upload one Parquet file per partition written by
+pyarrow (`warehouse.files`) and commit them as Delta add actions; upserts, replacements and
+compaction are delta-rs's own operations. A table takes the columns its declared schema
+gained since it was created (a metadata-only commit) before it is next written, so every
+write finds the columns it writes, and checkpoints every 10 versions (CHECKPOINT_EVERY).
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +37,7 @@ from deltalake import (
     ColumnProperties,
     CommitProperties,
     DeltaTable,
+    Field,
     Transaction,
     WriterProperties,
     write_deltalake,
@@ -45,6 +53,7 @@ from warehouse.merge import (
     TARGET,
     collapse_batch,
     match_predicate,
+    partitions_of,
     replace_predicate,
     stored_keys_predicate,
     supersedes_predicate,
@@ -62,6 +71,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+PLAIN_COLUMNS = frozenset(c.name for s in SCHEMAS.values() for c in s.columns if c.distinct)
+"""Columns written without dictionary pages, by both writers (see WRITER)."""
 WRITER = WriterProperties(
     compression="ZSTD",
     max_row_group_size=128 * 1024,
@@ -72,8 +83,7 @@ WRITER = WriterProperties(
     # (bench/lake-analysis.md, "Update, 2026-12-01"). Column names mean one thing in every
     # table, so one set of names serves them all.
     column_properties={
-        name: ColumnProperties(dictionary_enabled=False)
-        for name in sorted({c.name for s in SCHEMAS.values() for c in s.columns if c.distinct})
+        name: ColumnProperties(dictionary_enabled=False) for name in sorted(PLAIN_COLUMNS)
     },
 )
 COMMIT_ATTEMPTS = 10
@@ -83,6 +93,13 @@ COMMIT_ATTEMPTS = 10
 # default), commits cost half what they cost when the table is opened for each one
 # (bench/lake-analysis.md, "Update, 2026-12-01").
 REOPEN_AFTER = 100
+CHECKPOINT_EVERY = {"delta.checkpointInterval": "10"}
+"""Table properties the lake sets on every table (one it did not create too, unless the
+property is already set there). delta-rs reads every commit since the last checkpoint to
+bring a handle up to date or open a table; checkpointing every 10 versions instead of
+delta-rs's 100 keeps that short: 1,000,000 logs appended to a table 60 versions past its
+last checkpoint cost about 3.1 CPU s instead of 2.1 (bench/delta-depth.md, read in
+bench/lake-analysis.md, "Update, 2026-12-01 evening")."""
 DEFAULT_TARGET_MB = 128.0
 APP = {"writer": "ubiops-etl"}
 
@@ -112,12 +129,13 @@ def check_frame(schema: TableSchema, frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     expected = schema.polars_schema
-    missing = [n for n in expected.names() if n not in frame.columns]
-    extra = [n for n in frame.columns if n not in expected]
+    actual = frame.schema  # polars builds the schema anew on every access
+    missing = [n for n in expected.names() if n not in actual]
+    extra = [n for n in actual.names() if n not in expected]
     wrong = [
-        f"{n}: {frame.schema[n]} (declared {expected[n]})"
+        f"{n}: {actual[n]} (declared {expected[n]})"
         for n in expected.names()
-        if n in frame.columns and frame.schema[n] != expected[n]
+        if n in actual and actual[n] != expected[n]
     ]
     if missing or extra or wrong:
         raise SchemaMismatch(
@@ -225,8 +243,14 @@ class DeltaTables:
 
     @_stored
     def ensure(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
-        """The table in `folder` at its latest version, created empty with `schema` if absent
-        (race-safe)."""
+        """The table in `folder` at its latest version with every column of `schema`,
+        created empty if absent (race-safe)."""
+        table = self._latest(folder, schema, partition_by)
+        if set(schema.names()) - {field.name for field in table.schema().fields}:
+            self._commit(table, lambda t: self._add_columns(t, schema))
+        return table
+
+    def _latest(self, folder: str, schema: pl.Schema, partition_by: list[str]) -> DeltaTable:
         handles = self._open.handles
         if (handle := handles.get(folder)) is not None:
             table, opened_at = handle
@@ -243,14 +267,40 @@ class DeltaTables:
                         mode="ignore",
                         partition_by=partition_by,
                         storage_options=self._options,
+                        configuration=CHECKPOINT_EVERY,
                         commit_properties=CommitProperties(custom_metadata=APP),
                     )
-                    handles[folder] = (created, created.version())
-                    return created
                 except DeltaError as exc:
                     # Two runs creating one table: the loser's version 0 already exists.
                     raise CommitFailedError(str(exc)) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        if not CHECKPOINT_EVERY.keys() <= created.metadata().configuration.keys():
+            self._commit(created, self._set_properties)
+        handles[folder] = (created, created.version())
+        return created
+
+    @staticmethod
+    def _set_properties(table: DeltaTable) -> None:
+        """Set the properties of CHECKPOINT_EVERY that `table` does not have yet (a table
+        created by an earlier version, or by another tool)."""
+        have = table.metadata().configuration
+        if missing := {k: v for k, v in CHECKPOINT_EVERY.items() if k not in have}:
+            table.alter.set_table_properties(
+                missing,
+                raise_if_not_exists=False,
+                commit_properties=CommitProperties(custom_metadata=APP),
+            )
+
+    @staticmethod
+    def _add_columns(table: DeltaTable, schema: pl.Schema) -> None:
+        """Give `table` the columns of `schema` it lacks: columns declared after it was
+        created, which older rows read as null. A metadata-only commit."""
+        have = {field.name for field in table.schema().fields}
+        missing = [field for field in arrow_schema(schema) if field.name not in have]
+        if missing:
+            table.alter.add_columns(
+                [Field.from_arrow(field) for field in missing],
+                commit_properties=CommitProperties(custom_metadata=APP),
+            )
 
     def _commit(self, table: DeltaTable, operation: Callable[[DeltaTable], T]) -> T:
         """`operation(table)`, retried on the table's new version after a conflicting commit."""
@@ -276,7 +326,7 @@ class DeltaTables:
             raise ValueError(f"replace_projects applies to snapshot tables, not {schema.name}")
         frame = collapse_batch(schema, check_frame(schema, frame))
         keys = list(schema.partition_keys)
-        partitions = [tuple(row) for row in frame.select(keys).unique().iter_rows()]
+        partitions = partitions_of(frame, keys)
         projects = {str(p[0]) for p in partitions} | set(extra)
         if (schema.merge == "replace" and not projects) or (
             schema.merge != "replace" and not frame.height
@@ -322,16 +372,38 @@ class DeltaTables:
         for project in sorted({str(p[0]) for p in partitions}):
             app_id = f"ubiops-etl/{schema.name}/{project}"
             fences.append(Transaction(app_id, (table.transaction_version(app_id) or 0) + 1))
-        write_deltalake(
-            table,
-            to_arrow(frame),
+        self._append(table, schema.name, frame, list(schema.partition_keys), fences)
+        return frame.height
+
+    def _append(
+        self,
+        table: DeltaTable,
+        folder: str,
+        frame: pl.DataFrame,
+        partition_by: list[str],
+        fences: list[Transaction],
+    ) -> None:
+        """Upload `frame` as one Parquet file per partition and commit the files as one
+        Delta append. A file whose commit never lands is invisible to every reader and is
+        deleted by the project's next sweep."""
+        from deltalake.transaction import AddAction, RemoveAction
+
+        from warehouse.files import data_files
+
+        adds: list[AddAction | RemoveAction] = []
+        for file in data_files(frame, partition_by, PLAIN_COLUMNS):
+            self._store.put(f"{folder}/{file.path}", file.body)
+            written = time.time_ns() // 1_000_000
+            adds.append(
+                AddAction(file.path, len(file.body), file.partition, written, True, file.stats)
+            )
+        table.create_write_transaction(
+            adds,
             mode="append",
-            schema_mode="merge",
-            partition_by=list(schema.partition_keys),
-            writer_properties=WRITER,
+            schema=table.schema(),
+            partition_by=partition_by,
             commit_properties=CommitProperties(custom_metadata=APP, app_transactions=fences),
         )
-        return frame.height
 
     def _upsert(
         self,
@@ -345,7 +417,6 @@ class DeltaTables:
             predicate=match_predicate(schema, partitions),
             source_alias=SOURCE,
             target_alias=TARGET,
-            merge_schema=True,
             writer_properties=WRITER,
             commit_properties=CommitProperties(custom_metadata=APP),
         )
@@ -361,7 +432,6 @@ class DeltaTables:
             mode="overwrite",
             predicate=replace_predicate(projects),
             partition_by=list(schema.partition_keys),
-            schema_mode="merge",
             writer_properties=WRITER,
             commit_properties=CommitProperties(custom_metadata=APP),
         )
@@ -377,17 +447,9 @@ class DeltaTables:
         for project in frame.get_column("project").unique().to_list():
             validate_project(project)
         folder = rejects_key(table)
-        data = to_arrow(frame)
         self._commit(
             self.ensure(folder, expected, ["project"]),
-            lambda t: write_deltalake(
-                t,
-                data,
-                mode="append",
-                partition_by=["project"],
-                writer_properties=WRITER,
-                commit_properties=CommitProperties(custom_metadata=APP),
-            ),
+            lambda t: self._append(t, folder, frame, ["project"], []),
         )
         return frame.height
 

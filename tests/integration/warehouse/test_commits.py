@@ -11,7 +11,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from lake_examples import data_files
 
-from transform.schemas import LOGS
+from transform.schemas import LOGS, SCHEMAS
 from warehouse import Lake, LakeLocation, run_sql, tables
 from warehouse.errors import StorageError
 from warehouse.merge import stored_keys_predicate
@@ -54,24 +54,25 @@ def test_the_sweep_keeps_replaced_files_for_time_travel_when_asked(root, frame):
     assert old.get_column("status").to_list() == ["pending"]
 
 
-def test_a_column_added_to_a_schema_joins_an_existing_table(root, frame):
-    """A table created before a column was declared takes the column on the next merge;
-    older rows read it as null."""
+@pytest.mark.parametrize("table", ["logs", "requests"])
+def test_a_column_added_to_a_schema_joins_an_existing_table(root, frame, table):
+    """A table created before a column was declared takes the column (a metadata-only
+    commit) when it is next written, by an append or a merge; older rows read it as null."""
     lake = Lake.open(root)
-    older = to_arrow(frame("logs", [{"id": "a" * 24}]).drop("_extra"))
-    lake.tables.ensure("logs", pl.DataFrame(older).schema, list(LOGS.partition_keys))
-    table = lake.tables.load("logs")
-    assert table is not None
+    schema = SCHEMAS[table]
+    older = to_arrow(frame(table, [{"id": "a" * 24}]).drop("_extra"))
     write_deltalake(
-        table.table_uri,
+        root.join(table),
         older,
-        mode="append",
-        partition_by=["project", "day"],
+        partition_by=list(schema.partition_keys),
         storage_options=root.delta_options(),
     )
-    lake.write("logs", frame("logs", [{"id": "b" * 24, "_extra": '{"new": 1}'}]))
-    rows = run_sql(root, "SELECT id, _extra FROM logs ORDER BY id").rows
+    lake.write(table, frame(table, [{"id": "b" * 24, "_extra": '{"new": 1}'}]))
+    rows = run_sql(root, f"SELECT id, _extra FROM {table} ORDER BY id").rows
     assert rows == [("a" * 24, None), ("b" * 24, '{"new": 1}')]
+    stored = lake.tables.load(table)
+    assert stored is not None
+    assert "_extra" in {f.name for f in stored.schema().fields}
 
 
 def test_each_batch_is_one_version(root, frame):
@@ -222,3 +223,38 @@ def test_an_insert_if_absent_reads_only_the_files_whose_id_range_meets_the_batch
     )
     assert lake.write("logs", batch).rows_written == 2
     assert run_sql(root, "SELECT count(*), count(DISTINCT id) FROM logs").rows == [(17, 17)]
+
+
+def test_tables_checkpoint_every_ten_versions(root, frame):
+    """delta-rs reads every commit since the last checkpoint to open a table or bring a
+    handle up to date: the lake's tables checkpoint every 10 versions, not every 100."""
+    lake = Lake.open(root)
+    for i in range(12):
+        lake.write("logs", frame("logs", [{"id": f"{i:024d}"}]))
+    table = lake.tables.load("logs")
+    assert table is not None
+    assert table.metadata().configuration["delta.checkpointInterval"] == "10"
+    log = [info.key for info in lake.store.list("logs/_delta_log")]
+    assert any(key.endswith(".checkpoint.parquet") for key in log)
+    assert run_sql(root, "SELECT count(*) FROM logs").rows == [(12,)]
+
+
+def test_a_table_made_elsewhere_gets_the_checkpoint_interval_unless_it_has_one(root, frame):
+    """A table an earlier version (or another tool) created takes the property when the lake
+    first writes it; an interval its owner chose is kept."""
+    lake = Lake.open(root)
+    for table, configuration in (("logs", None), ("requests", {"delta.checkpointInterval": "50"})):
+        write_deltalake(
+            root.join(table),
+            to_arrow(frame(table, [{"id": "a" * 24}])),
+            partition_by=list(SCHEMAS[table].partition_keys),
+            configuration=configuration,
+            storage_options=root.delta_options(),
+        )
+        lake.write(table, frame(table, [{"id": "b" * 24}]))
+    intervals = {}
+    for table in ("logs", "requests"):
+        loaded = lake.tables.load(table)
+        assert loaded is not None
+        intervals[table] = loaded.metadata().configuration.get("delta.checkpointInterval")
+    assert intervals == {"logs": "10", "requests": "50"}
