@@ -66,10 +66,12 @@ def partition_value(name: str, value: object) -> str:
 
 
 def file_columns(frame: pl.DataFrame) -> pa.Table:
-    """`frame` as the Arrow a data file is written from: polars' own buffers (strings as
-    string views, not copied into plain strings), enums as strings."""
+    """`frame` as the Arrow a data file is written from, enums as strings: polars' own
+    buffers handed over through the Arrow C stream interface, strings as string views.
+    (`DataFrame.to_arrow()` copies every string column into plain strings: 0.1-0.18 CPU s
+    per 1M logs more for the same file bytes.)"""
     enums = [n for n, t in frame.schema.items() if isinstance(t, pl.Enum | pl.Categorical)]
-    return (frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame).to_arrow()
+    return pa.table(frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame)
 
 
 def encode(data: pa.Table, plain: Collection[str]) -> tuple[bytes, pq.FileMetaData]:
