@@ -3,9 +3,9 @@
 Appends (logs, audit events, rejects) write their files here and the table commits them as
 Delta add actions (`DeltaTables._append`); upserts, snapshot replacements and compaction
 write theirs with delta-rs. pyarrow writes a batch of logs with the same compression,
-row groups and dictionary choices for two thirds of the CPU delta-rs's writer takes
-(bench/lake.md, "Delta appends written by pyarrow"), and the append is the lake's busiest
-write.
+row groups and dictionary choices for half the CPU delta-rs's writer takes (0.90 against
+1.92 CPU s per 1M logs in bench/lake.md's breakdown; bench/lake-analysis.md, "Update,
+2026-12-01 evening"), and the append is the lake's busiest write.
 
 A Delta add action carries what delta-rs would have recorded: the partition values, the
 file's size and its statistics (row count, and per column the null count and, where the
