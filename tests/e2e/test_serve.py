@@ -22,10 +22,11 @@ def _deployments(api: str) -> dict[str, dict]:
 
 
 def _log_rows(lake: Path) -> int:
-    if not list(lake.glob("logs/**/*.parquet")):
+    if not list(lake.glob("logs/project=*/**/*.parquet")):
         return 0
     return duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{lake}/logs/**/*.parquet', hive_partitioning=1)"
+        f"SELECT count(*) FROM read_parquet('{lake}/logs/project=*/**/*.parquet', "
+        "hive_partitioning=1)"
     ).fetchall()[0][0]
 
 

@@ -63,7 +63,8 @@ def forbidding(sim, suffix: str):
 
 
 def _ids(root: Path, table: str):
-    glob = f"{root}/{table}/**/*.parquet"
+    # project=*/ keeps the glob out of _delta_log/, whose checkpoints are Parquet too (README)
+    glob = f"{root}/{table}/project=*/**/*.parquet"
     return duckdb.sql(f"SELECT id FROM read_parquet('{glob}', hive_partitioning = true)").fetchall()
 
 
@@ -74,7 +75,8 @@ async def test_sync_lands_every_record_exactly_once(sim, tmp_path):
     assert_exact(sim, tmp_path)
     logs = truth(sim, "logs")
     stored = duckdb.sql(
-        f"SELECT id, log FROM read_parquet('{tmp_path}/logs/**/*.parquet', hive_partitioning=1)"
+        f"SELECT id, log FROM read_parquet('{tmp_path}/logs/project=*/**/*.parquet', "
+        "hive_partitioning=1)"
     ).fetchall()
     assert all(logs[i]["log"] == text for i, text in stored)
     assert ledger["rows_written"] > 0
@@ -97,8 +99,8 @@ async def test_next_sync_picks_up_new_logs_and_request_progress(sim, tmp_path):
     assert_exact(sim, tmp_path)
     states = dict(
         duckdb.sql(
-            f"SELECT id, status::VARCHAR FROM read_parquet('{tmp_path}/requests/**/*.parquet', "
-            "hive_partitioning=1)"
+            "SELECT id, status::VARCHAR FROM read_parquet("
+            f"'{tmp_path}/requests/project=*/**/*.parquet', hive_partitioning=1)"
         ).fetchall()
     )
     assert states == {i: r["status"] for i, r in truth(sim, "requests").items()}
@@ -132,7 +134,7 @@ async def test_a_stream_held_by_another_run_is_skipped_as_busy(sim, tmp_path):
     assert [(s["project"], s["stream"]) for s in busy] == [(project, "logs")]
     assert "other-run" in busy[0]["error"]
     assert not list(tmp_path.glob(f"logs/project={project}/**/*.parquet"))
-    assert list(tmp_path.glob("requests/**/*.parquet"))
+    assert list(tmp_path.glob("requests/project=*/**/*.parquet"))
     assert (await sync(sim, warehouse=str(tmp_path), since="4d"))["ok"]
     assert_exact(sim, tmp_path)
 
@@ -149,7 +151,7 @@ async def test_a_run_that_finds_everything_held_is_busy(sim, tmp_path):
     ledger = await sync(sim, warehouse=str(tmp_path), since="4d")
     assert ledger["busy"]
     assert "another run" in ledger["error"]
-    assert not list(tmp_path.glob("logs/**/*.parquet"))
+    assert not list(tmp_path.glob("logs/project=*/**/*.parquet"))
     for lease in held:
         lease.release()
 
@@ -173,7 +175,8 @@ async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_pa
     instead of being replaced by nothing, and the other tables still refresh."""
     assert (await sync(sim, warehouse=str(tmp_path), since="4d", streams=["snapshots"]))["ok"]
     before = duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/project=*/**/*.parquet', "
+        "hive_partitioning=1)"
     ).fetchall()[0][0]
     assert before > 0
 
@@ -182,7 +185,8 @@ async def test_an_unreadable_snapshot_endpoint_keeps_the_rows_it_had(sim, tmp_pa
         ledger = await sync(sim, warehouse=str(tmp_path), streams=["snapshots"])
     assert ledger["ok"], ledger
     after = duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/**/*.parquet', hive_partitioning=1)"
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/quotas/project=*/**/*.parquet', "
+        "hive_partitioning=1)"
     ).fetchall()[0][0]
     assert after == before
 
@@ -236,7 +240,7 @@ async def test_a_run_with_a_failed_stream_ends_failed_after_recording_which(
     assert ledger == {k: v for k, v in raised.value.ledger.items() if k in ledger}
     failed = sorted(f"{s['stream']}:{s['project']}" for s in ledger["streams"] if not s["ok"])
     assert failed == names
-    assert list(tmp_path.glob("logs/**/*.parquet"))
+    assert list(tmp_path.glob("logs/project=*/**/*.parquet"))
     async with get_client() as client:
         artifacts = await client.read_latest_artifacts()
     assert any(a.key == "ubiops-sync-summary" for a in artifacts)

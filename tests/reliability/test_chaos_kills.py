@@ -7,9 +7,10 @@ Where the kills land (the storage calls happen inside delta-rs and obstore, so t
 acts from outside the process):
 - (a) data files uploaded, commit not landed: S3, the proxy SIGKILLs the child when it sees
   the PUT of a Delta commit file (`<table>/_delta_log/<version>.json`, version >= 1) and
-  drops that request; local, inotify reports the first data file renamed into place and the
-  test SIGKILLs at once (each such kill is checked afterwards: the file must be in no
-  commit; a kill that raced past the commit is counted separately);
+  drops that request; local, the child (chaos_entry.py) stops itself before each append
+  commit and the test SIGKILLs it at the nth stop, continuing the others (each such kill is
+  checked afterwards: the batch's last uploaded file, seen by inotify, must be in no
+  commit);
 - (b) commit landed, cursor not written: S3, the PUT of `_state/streams/...` is dropped
   after the SIGKILL; local, the moment a commit file `<version>.json` appears (checked
   afterwards: no cursor of that project and stream was written after the commit);
@@ -33,8 +34,10 @@ Protections this checks (each can be seen failing by removing it):
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import signal
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -162,9 +165,45 @@ def cursor_after_commit(root: LakeRoot, key: str) -> bool:
     return False
 
 
+def kill_before_commit(etl: Etl, plan: KillPlan) -> tuple[RunResult, str]:
+    """(a) on a local root: the child stops itself before each append commit (after the
+    batch's uploads); SIGKILL it at the plan's nth stop, SIGCONT it at the others. The label
+    says where the kill landed, as checked afterwards."""
+    root = etl.root
+    assert root.path is not None
+    with TreeWatch(root.path) as watch:
+        proc = etl.spawn("sync", entry=True, RELIABILITY_STOP_BEFORE_APPEND_COMMIT="1")
+        stops, upload = 0, None
+        while proc.alive():
+            for event in watch.events(0.05):  # wakes on the child's file events
+                upload = event if local_trigger("a", event) else upload
+            try:
+                stop = os.waitid(os.P_PID, proc.pid, os.WSTOPPED | os.WNOHANG)
+            except ChildProcessError:  # exited and reaped
+                break
+            if stop is None:
+                continue
+            # Stopped: every file event of its uploads is queued already.
+            while events := list(watch.events(0)):
+                upload = next((e for e in reversed(events) if local_trigger("a", e)), upload)
+            stops += 1
+            if stops == plan.nth:
+                proc.kill(LABELS["a"])
+                break
+            os.kill(proc.pid, signal.SIGCONT)
+        result = proc.wait(timeout=300)
+    if not result.killed or upload is None:
+        return result, ""
+    if in_a_commit(root, upload.key):
+        return result, "(a) raced: the commit landed before the kill"
+    return result, LABELS["a"]
+
+
 def kill_local(etl: Etl, plan: KillPlan) -> tuple[RunResult, str]:
     """Run a sync on a local root; SIGKILL it at the plan's file event. The label says
     where the kill landed, as checked afterwards."""
+    if plan.step == "a":
+        return kill_before_commit(etl, plan)
     root = etl.root
     assert root.path is not None
     with TreeWatch(root.path) as watch:
@@ -182,8 +221,6 @@ def kill_local(etl: Etl, plan: KillPlan) -> tuple[RunResult, str]:
     if not result.killed or trigger is None:
         return result, ""
     label = LABELS[plan.step]
-    if plan.step == "a" and in_a_commit(root, trigger.key):
-        label = "(a) raced: the commit landed before the kill"
     if plan.step == "b" and cursor_after_commit(root, trigger.key):
         label = "(b) raced: the cursor was written before the kill"
     return result, label
