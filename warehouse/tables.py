@@ -98,8 +98,8 @@ CHECKPOINT_EVERY = {"delta.checkpointInterval": "10"}
 property is already set there). delta-rs reads every commit since the last checkpoint to
 bring a handle up to date or open a table; checkpointing every 10 versions instead of
 delta-rs's 100 keeps that short: 1,000,000 logs appended to a table 60 versions past its
-last checkpoint cost about 3.1 CPU s instead of 2.1 (bench/delta-depth.md, read in
-bench/lake-analysis.md, "Update, 2026-12-01 evening")."""
+last checkpoint cost 4.12 CPU s against 2.92 into a fresh table before, 2.14 against 2.27
+now (bench/delta-depth.md, read in bench/lake-analysis.md, "Update, 2026-12-01 evening")."""
 DEFAULT_TARGET_MB = 128.0
 APP = {"writer": "ubiops-etl"}
 
