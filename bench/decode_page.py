@@ -1,7 +1,11 @@
-"""Issue 14, one page at a time: CPU ms per POST /logs page of the record path and of the
-columnar path, step by step (decode, paginator, normalise), on a page the simulator serves.
+"""Issue 14, one page at a time: CPU ms per page of the record path and of the columnar
+path, step by step (decode, paginator, normalise), on a page the simulator serves.
 
-    .venv/bin/python -m bench.decode_page [--limit 500] [--rounds 300]
+    .venv/bin/python -m bench.decode_page [--stream logs] [--limit 500] [--rounds 300]
+
+`--stream logs` (POST /logs, columns), `requests` (GET /requests with `sort=asc`, structs;
+limit 50 as the ETL asks) or `audit_events` (GET /audit, structs; limit 100). The decode
+step of the struct path includes building the page's columns.
 
 Normalisation is timed on ten pages at once (the sink's 5,000-row batches) and divided by
 ten. CPU time of the process (all threads).
@@ -19,28 +23,68 @@ from typing import Any
 
 import httpx
 
-from extract import LogCursor, LogPaginator
+from extract import (
+    AuditPaginator,
+    LogCursor,
+    LogPaginator,
+    RequestCursor,
+    RequestPaginator,
+)
 from extract.log_columns import LogColumns, decode_log_page
+from extract.paging import Paginator
+from extract.record_columns import RecordColumns, decode_audit_page, decode_request_page
 from simulator import Faults, ManualClock, WorldSpec, create_app, generate_world
 from transform import normalize, normalize_columns
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
-async def fetch_page(limit: int) -> bytes:
-    """The body of one POST /logs call of `limit` logs, two days back in a generated world."""
-    spec = WorldSpec(seed=5, projects=1, days=3, logs_per_day=20_000, requests_per_day=10)
+START = NOW - timedelta(days=2)
+
+
+async def fetch_page(limit: int, stream: str = "logs") -> bytes:
+    """The body of one call for `limit` records of `stream`, two days back in a generated
+    world (audit events: the newest)."""
+    spec = WorldSpec(seed=5, projects=1, days=3, logs_per_day=20_000, requests_per_day=2_000)
     world = generate_world(spec, now=NOW)
     app = create_app(world, clock=ManualClock(NOW), faults=Faults(), api="legacy")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        body = {"filters": {}, "limit": limit, "date": (NOW - timedelta(days=2)).isoformat()}
-        response = await http.post(
-            f"http://sim/v2.1/projects/{world.project_names[0]}/logs",
-            json={**body, "date_range": 86_400},
-            headers={"Authorization": f"Token {world.token}"},
-        )
+    project = world.project_names[0]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=f"http://sim/v2.1/projects/{project}",
+        headers={"Authorization": f"Token {world.token}"},
+    ) as http:
+        if stream == "logs":
+            body = {"filters": {}, "limit": limit, "date": START.isoformat()}
+            response = await http.post("/logs", json={**body, "date_range": 86_400})
+        elif stream == "requests":
+            params = {"object_type": "deployment", "start_date": START.isoformat()}
+            params |= {"end_date": NOW.isoformat(), "sort": "asc", "limit": str(limit)}
+            response = await http.get("/requests", params=params)
+        else:
+            response = await http.get("/audit", params={"limit": str(limit)})
         response.raise_for_status()
         return response.content
+
+
+def paginator_for(stream: str, limit: int) -> Paginator[object]:
+    if stream == "logs":
+        return LogPaginator("p", LogCursor(START, START + timedelta(days=1)), limit=limit)
+    if stream == "requests":
+        return RequestPaginator("p", RequestCursor("deployment", START, NOW), limit=limit)
+    return AuditPaginator("p", limit=limit)
+
+
+DECODERS = {
+    "logs": decode_log_page,
+    "requests": decode_request_page,
+    "audit_events": decode_audit_page,
+}
+
+
+def _frame_of(page: Any) -> Any:
+    """The page's columns, built (structs build them on first use)."""
+    return page.frame
 
 
 def cpu_ms(step: Callable[[], Any], rounds: int) -> float:
@@ -53,36 +97,37 @@ def cpu_ms(step: Callable[[], Any], rounds: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=500)
+    parser.add_argument("--stream", default="logs", choices=sorted(DECODERS))
+    parser.add_argument("--limit", type=int, default=None, help="500, 50, 100 by stream")
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
-    body = asyncio.run(fetch_page(args.limit))
-    records, columns = json.loads(body), decode_log_page(body)
-    if not isinstance(columns, LogColumns):
+    stream = args.stream
+    limit = args.limit or {"logs": 500, "requests": 50, "audit_events": 100}[stream]
+    body = asyncio.run(fetch_page(limit, stream))
+    decode = DECODERS[stream]
+    records, columns = json.loads(body), decode(body)
+    if not isinstance(columns, LogColumns | RecordColumns):
         raise SystemExit("the simulator's page did not take the columnar path")
-    start = NOW - timedelta(days=2)
-    paginator = LogPaginator("p", LogCursor(start, start + timedelta(days=1)), limit=args.limit)
+    paginator = paginator_for(stream, limit)
+    options: dict[str, Any] = {"project": "p", "extracted_at": NOW}
+    if stream == "requests":
+        options["object_type"] = "deployment"
     rounds, batch = args.rounds, max(1, args.rounds // 10)
     steps = {
         "decode": (
             cpu_ms(lambda: json.loads(body), rounds),
-            cpu_ms(lambda: decode_log_page(body), rounds),
+            cpu_ms(lambda: _frame_of(decode(body)), rounds),
         ),
         "paginator advance": (
             cpu_ms(lambda: paginator.advance(records), rounds),
             cpu_ms(lambda: paginator.advance(columns), rounds),
         ),
         "normalise (per page, 10 at once)": (
-            cpu_ms(lambda: normalize("logs", records * 10, project="p", extracted_at=NOW), batch)
-            / 10,
-            cpu_ms(
-                lambda: normalize_columns("logs", [columns] * 10, project="p", extracted_at=NOW),
-                batch,
-            )
-            / 10,
+            cpu_ms(lambda: normalize(stream, records * 10, **options), batch) / 10,
+            cpu_ms(lambda: normalize_columns(stream, [columns] * 10, **options), batch) / 10,
         ),
     }
-    print(f"{len(records)} logs, {len(body):,} bytes a page; CPU ms per page")
+    print(f"{len(records)} {stream}, {len(body):,} bytes a page; CPU ms per page")
     print(f"{'step':34} {'records':>8} {'columns':>8}")
     for name, (old, new) in steps.items():
         print(f"{name:34} {old:8.3f} {new:8.3f}")

@@ -20,7 +20,7 @@ from typing import Any
 
 from extract.client import ApiRequest
 from extract.errors import ApiError
-from extract.paging import Record, fingerprint, record_date, record_id
+from extract.paging import Record, fingerprint, keys_of, pick
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
 
@@ -95,24 +95,23 @@ class AuditPaginator:
     def recover(self, error: ApiError) -> AuditPaginator | None:
         return None
 
-    def advance(self, body: Sequence[Record]) -> tuple[AuditPaginator, list[Record]]:
-        fresh: list[Record] = []
+    def advance(self, body: Sequence[Record]) -> tuple[AuditPaginator, Sequence[Record]]:
+        fresh: list[int] = []
         frontier, top, reached_known = self.frontier, self.top, False
         broken: set[str] = set()
-        for record in body:
-            event_id, date = record_id(record), record_date(record, "date")
+        for index, (event_id, date) in enumerate(keys_of(body, "date")):
             if event_id is None or date is None:
-                key = fingerprint(record)
+                key = fingerprint(body[index])
                 if key not in self.broken_seen and key not in broken:
                     broken.add(key)
-                    fresh.append(record)
+                    fresh.append(index)
                 continue
             if self.known.newest_date is not None and date < self.known.newest_date:
                 reached_known = True
                 break
             if self.known.holds(date, event_id) or _seen(frontier, date, event_id):
                 continue
-            fresh.append(record)
+            fresh.append(index)
             frontier = _lower(frontier, date, event_id)
             if top.newest_date is None or date == top.newest_date:
                 top = top.including(date, event_id)
@@ -128,7 +127,7 @@ class AuditPaginator:
             largest_page=max(self.largest_page, len(body)),
             broken_seen=self.broken_seen | broken,
         )
-        return state, fresh
+        return state, pick(body, fresh)
 
 
 def _seen(frontier: AuditCursor, date: datetime, event_id: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 from extract.client import ApiRequest, Decoder, UbiOpsClient
 from extract.errors import ApiError, BadRequest, NotFound, PagingStalled, UnexpectedResponse
+from extract.record_columns import RecordColumns
 from extract.timeutil import parse_api_datetime
 
 Record = dict[str, Any]
@@ -125,6 +126,21 @@ def record_date(record: Record, field: str) -> datetime | None:
         return parse_api_datetime(value)
     except ValueError:
         return None
+
+
+def keys_of(body: Sequence[Record], date_field: str) -> list[tuple[str | None, datetime | None]]:
+    """Each record's `record_id` and `record_date(record, date_field)`; a page decoded into
+    structs (`RecordColumns`) answers from its structs, which hold its date field."""
+    if isinstance(body, RecordColumns):
+        return body.ids_and_dates()
+    return [(record_id(record), record_date(record, date_field)) for record in body]
+
+
+def pick(body: Sequence[Record], indexes: list[int]) -> Sequence[Record]:
+    """The records of `body` at `indexes`, as the same kind of page."""
+    if isinstance(body, RecordColumns):
+        return body.rows(indexes)
+    return [body[i] for i in indexes]
 
 
 def fingerprint(record: Record) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from extract.client import ApiRequest
 from extract.errors import ApiError
-from extract.paging import Record, fingerprint, record_date, record_id
+from extract.paging import Record, fingerprint, keys_of, pick
 from extract.timeutil import format_api_datetime, parse_api_datetime
 
 ObjectType = Literal["deployment", "pipeline"]
@@ -115,25 +115,24 @@ class RequestPaginator:
     def recover(self, error: ApiError) -> RequestPaginator | None:
         return None
 
-    def advance(self, body: Sequence[Record]) -> tuple[RequestPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[RequestPaginator, Sequence[Record]]:
         cursor = self.cursor
-        fresh: list[Record] = []
+        fresh: list[int] = []
         past_window = False
         boundary, ties = cursor.boundary, list(cursor.boundary_ids)
         broken: set[str] = set()
-        for record in body:
-            request_id, created = record_id(record), record_date(record, "time_created")
+        for index, (request_id, created) in enumerate(keys_of(body, "time_created")):
             if created is not None and created >= cursor.window_end:
                 past_window = True
             elif request_id is None or created is None:
-                key = fingerprint(record)
+                key = fingerprint(body[index])
                 if not past_window and key not in self.broken_seen and key not in broken:
                     broken.add(key)
-                    fresh.append(record)
+                    fresh.append(index)
             elif created < cursor.window_start or (boundary and created < boundary):
                 continue
             elif created != boundary or request_id not in ties:
-                fresh.append(record)
+                fresh.append(index)
                 if created != boundary:
                     boundary, ties = created, []
                 ties.append(request_id)
@@ -151,4 +150,4 @@ class RequestPaginator:
             skip=None if moved else self._offset() + len(body),
             broken_seen=self.broken_seen | broken,
         )
-        return state, fresh
+        return state, pick(body, fresh)

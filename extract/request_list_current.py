@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from extract.client import ApiRequest
 from extract.errors import ApiError
-from extract.paging import Record, fingerprint, record_date, record_id
+from extract.paging import Record, fingerprint, keys_of, pick
 from extract.request_list import FINISHED_STATUSES, RequestCursor
 from extract.timeutil import format_api_datetime
 
@@ -57,18 +57,17 @@ class CurrentRequestPaginator:
     def recover(self, error: ApiError) -> CurrentRequestPaginator | None:
         return None
 
-    def advance(self, body: Sequence[Record]) -> tuple[CurrentRequestPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[CurrentRequestPaginator, Sequence[Record]]:
         cursor = self.cursor
-        fresh: list[Record] = []
+        fresh: list[int] = []
         boundary, ties = cursor.boundary, list(cursor.boundary_ids)
         broken: set[str] = set()
-        for record in body:
-            request_id, created = record_id(record), record_date(record, "time_created")
+        for index, (request_id, created) in enumerate(keys_of(body, "time_created")):
             if request_id is None or created is None:
-                key = fingerprint(record)
+                key = fingerprint(body[index])
                 if key not in self.broken_seen and key not in broken:
                     broken.add(key)
-                    fresh.append(record)
+                    fresh.append(index)
             elif (
                 created >= cursor.window_end
                 or created < cursor.window_start
@@ -76,14 +75,14 @@ class CurrentRequestPaginator:
             ):
                 continue
             elif created != boundary or request_id not in ties:
-                fresh.append(record)
+                fresh.append(index)
                 if created != boundary:
                     boundary, ties = created, []
                 ties.append(request_id)
         moved = (boundary, len(ties)) != (cursor.boundary, len(cursor.boundary_ids))
         status_done = not body or (not fresh and len(body) < max(self.largest_page, 1))
         if status_done:
-            return self._next_status(broken), fresh
+            return self._next_status(broken), pick(body, fresh)
         next_cursor = replace(cursor, boundary=boundary, boundary_ids=tuple(ties))
         state = replace(
             self,
@@ -92,7 +91,7 @@ class CurrentRequestPaginator:
             skip=None if moved else self._offset() + len(body),
             broken_seen=self.broken_seen | frozenset(broken),
         )
-        return state, fresh
+        return state, pick(body, fresh)
 
     def _next_status(self, broken: set[str]) -> CurrentRequestPaginator:
         """This status is exhausted: the next one from the top of the window, or done."""

@@ -30,6 +30,7 @@ from extract.logs import (
 from extract.logs_current import CurrentLogPaginator
 from extract.paging import Page, iter_pages
 from extract.projects import validate_project_name
+from extract.record_columns import decode_audit_page, decode_request_page
 from extract.request_list import ObjectType, RequestCursor, RequestPaginator
 from extract.request_list_current import CurrentRequestPaginator
 from extract.timeutil import as_utc
@@ -145,7 +146,10 @@ async def iter_requests(
     if chosen != "current" and cursor.status is None:
         paginator = RequestPaginator(project, cursor, limit=limit)
         try:
-            async for state, records in iter_pages(client, paginator, max_pages=_cap(client)):
+            listing = iter_pages(
+                client, paginator, max_pages=_cap(client), decode=decode_request_page
+            )
+            async for state, records in listing:
                 traits.requests_api = traits.requests_api or "legacy"
                 cursor = state.cursor
                 yield Page("requests", project, records, state.cursor, bounds, state.cursor.done)
@@ -164,7 +168,8 @@ async def iter_requests(
         # is read twice is upserted by id).
         cursor = replace(cursor, boundary=None, boundary_ids=())
     current = CurrentRequestPaginator(project, cursor, limit=limit)
-    async for now_at, got in iter_pages(client, current, max_pages=_cap(client)):
+    listed = iter_pages(client, current, max_pages=_cap(client), decode=decode_request_page)
+    async for now_at, got in listed:
         traits.requests_api = traits.requests_api or "current"
         yield Page("requests", project, got, now_at.cursor, bounds, now_at.cursor.done)
 
@@ -184,5 +189,8 @@ async def iter_audit_events(
     project = validate_project_name(project)
     limit = page_size or client.config.audit_page_size
     paginator = AuditPaginator(project, known or AuditCursor(), limit=limit)
-    async for state, records in iter_pages(client, paginator, max_pages=client.config.max_pages):
+    pages = iter_pages(
+        client, paginator, max_pages=client.config.max_pages, decode=decode_audit_page
+    )
+    async for state, records in pages:
         yield Page("audit_events", project, records, state.cursor, None, state.done)

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+import polars as pl
+
 from extract import ObjectType, Page, RequestCursor, interleave, iter_requests
+from extract.request_list import FINISHED_STATUSES as FINISHED
+from extract.timeutil import parse_api_datetime
 from flows.core.settings import Settings
 from flows.core.streams.context import RunContext, account, parse_time
 from flows.core.summary import StreamResult
+from transform import ColumnarRecords
 from transform.schemas import OBJECT_TYPES
 
 
@@ -150,16 +155,24 @@ def request_start(
 
 
 def _oldest_unfinished(
-    records: Sequence[dict[str, Any]], current: datetime | None
+    records: Sequence[Mapping[str, Any]], current: datetime | None
 ) -> datetime | None:
-    for record in records:
-        if record.get("status") in ("completed", "failed", "cancelled"):
-            continue
-        created = record.get("time_created")
+    """The oldest `time_created` of the records not yet finished, or `current` if older."""
+    if isinstance(records, ColumnarRecords):
+        frame = records.frame
+        open_ = frame.filter(pl.col("status").is_in(FINISHED).not_().fill_null(True))
+        created_times = open_["time_created"].to_list()
+    else:
+        created_times = [
+            record.get("time_created")
+            for record in records
+            if isinstance(record, Mapping) and record.get("status") not in FINISHED
+        ]
+    for created in created_times:
         if not isinstance(created, str):
             continue
         try:
-            moment = parse_time(created)
+            moment = parse_api_datetime(created)  # as the paginator read it: naive is UTC
         except ValueError:
             continue
         current = moment if current is None or moment < current else current
