@@ -34,7 +34,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from extract.log_lines import EPOCH, SOURCE_FIELDS, Record, boundary_digest, source_of
+from extract.log_lines import (
+    EPOCH,
+    SHARED_SOURCE_FIELDS,
+    SOURCE_FIELDS,
+    Record,
+    boundary_digests_of,
+)
 
 LOG_FIELDS: dict[str, pl.DataType] = {
     "id": pl.String(),
@@ -48,6 +54,7 @@ LOG_FIELDS: dict[str, pl.DataType] = {
 }
 """The fields a clean page may hold, as the raw types the lake's transform reads."""
 
+_SHARED = [name for name in SHARED_SOURCE_FIELDS if name in LOG_FIELDS]
 _TEXT = [name for name, dtype in LOG_FIELDS.items() if dtype == pl.String()]
 # A date the Arrow cast below reads exactly as `timeutil.parse_api_datetime` and
 # `log_lines.parse_ns` do: UTC, a real time of day, years whose nanoseconds fit in int64.
@@ -113,8 +120,9 @@ class LogColumns(Sequence[Record]):
         start = len(at)
         while start > 0 and at[start - 1]:
             start -= 1
-        rows = self.frame.slice(start).to_dicts()
-        return tuple(boundary_digest(micros * 1_000, r["log"], source_of(r)) for r in rows)
+        tail = self.frame.slice(start)
+        sources = {name: tail[name].to_list() for name in _SHARED if name in tail.columns}
+        return boundary_digests_of(micros, tail["log"].to_list(), sources)
 
 
 def as_datetime(micros: int) -> datetime:

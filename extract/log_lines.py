@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -92,9 +92,42 @@ def source_of(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def boundary_digest(ts_ns: int, log: object, source: Mapping[str, Any]) -> str:
-    """What recognises a line taken at a paging boundary: microsecond, text and source."""
-    text = json.dumps([ts_ns // NS_PER_US, log, dict(source)], sort_keys=True, default=str)
+    """What recognises a line taken at a paging boundary: microsecond, text and source:
+    the digest of `json.dumps([microsecond, log, source], sort_keys=True, default=str)`."""
+    return _boundary_digest(ts_ns // NS_PER_US, log, _JSON(dict(source)))
+
+
+def _boundary_digest(micros: int, log: object, source_json: str) -> str:
+    # The text `json.dumps` writes for the list, written piece by piece.
+    text = f"[{micros}, {_JSON(log)}, {source_json}]"
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+# `json.dumps(value, sort_keys=True, default=str)` without building an encoder per call.
+_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
+def boundary_digests_of(
+    micros: int, logs: Sequence[object], sources: Mapping[str, Sequence[Any]]
+) -> tuple[str, ...]:
+    """`boundary_digest` of lines at one microsecond given as columns: their texts, and the
+    values of source fields (a subset of `SHARED_SOURCE_FIELDS`) by field, line by line.
+
+    Each column holds one type (text, or booleans), so equal rows have equal JSON (a tuple
+    key would not tell `True` from `1`): the lines of one source share it.
+    """
+    names = list(sources)
+    by_row: dict[tuple[Any, ...], str] = {}
+    digests = []
+    for log, row in zip(logs, zip(*sources.values(), strict=True), strict=True):
+        source_json = by_row.get(row)
+        if source_json is None:
+            items = {
+                name: value for name, value in zip(names, row, strict=True) if value is not None
+            }
+            source_json = by_row[row] = _JSON(items)
+        digests.append(_boundary_digest(micros, log, source_json))
+    return tuple(digests)
 
 
 def content_id(project: str, ts_ns: int, log: object, metadata: Any, occurrence: int) -> str:
@@ -106,15 +139,16 @@ def content_id(project: str, ts_ns: int, log: object, metadata: Any, occurrence:
 
 
 @lru_cache(maxsize=4096)
-def _canonical_items(items: tuple[tuple[str, Any], ...]) -> str:
-    return json.dumps(dict(items), sort_keys=True, default=str)
+def _canonical_items(items: tuple[tuple[str, type, Any], ...]) -> str:
+    return json.dumps({key: value for key, _, value in items}, sort_keys=True, default=str)
 
 
 def _canonical(metadata: Any) -> str:
-    """Metadata as sorted JSON; the lines of one source share it, so it is cached."""
+    """Metadata as sorted JSON; the lines of one source share it, so it is cached (by value
+    and type: `1`, `1.0` and `True` are equal keys of a cache, yet differ in JSON)."""
     if isinstance(metadata, dict):
         try:
-            return _canonical_items(tuple(sorted(metadata.items())))
+            return _canonical_items(tuple(sorted((k, type(v), v) for k, v in metadata.items())))
         except TypeError:  # an unhashable (nested) value
             pass
     return json.dumps(metadata, sort_keys=True, default=str)
