@@ -115,10 +115,6 @@ class RecordColumns(Sequence[Record]):
     def __init__(self, page: _Page, positions: Sequence[int]) -> None:
         self._page, self.positions = page, positions
 
-    @property
-    def body(self) -> bytes:
-        return self._page.body
-
     @cached_property
     def frame(self) -> pl.DataFrame:
         """One raw-typed column per field, one row per record, built from the structs: one
@@ -126,7 +122,7 @@ class RecordColumns(Sequence[Record]):
         columns (polars' fixed cost of a Series from Python values is then paid per type,
         not per field: about half the CPU of a frame built column by column)."""
         items = [self._page.items[p] for p in self.positions]
-        count, columns = len(items), {}
+        count, columns = len(items), dict[str, pl.Series]()
         for dtype, names in _by_type(self._page.kind):
             values = [getattr(item, name) for name in names for item in items]
             series = pl.Series(values, dtype=dtype)

@@ -291,3 +291,13 @@ def test_a_refused_record_is_rejected_as_the_item_the_server_sent() -> None:
     assert result.rows["id"].to_list() == ["req-1", "req-3"]
     assert result.rejects["reason"].to_list() == ["status: unknown value 'dreaming'"]
     assert json.loads(result.rejects["raw"][0]) == bad
+
+
+def test_the_oldest_unfinished_request_reads_a_date_without_offset_as_utc() -> None:
+    """As the paginator does (naive means UTC): a naive and an aware date in one page are
+    compared, not refused."""
+    page = [request(2, time_created="2026-03-01T00:00:02"), request(1), request(3)]
+    decoded = decode_request_page(compact(page))
+    assert isinstance(decoded, RecordColumns)
+    assert _oldest_unfinished(decoded, None) == T0 + timedelta(seconds=1)
+    assert _oldest_unfinished(page, T0 + timedelta(seconds=2)) == T0 + timedelta(seconds=1)
