@@ -94,12 +94,22 @@ def source_of(record: Mapping[str, Any]) -> dict[str, Any]:
 def boundary_digest(ts_ns: int, log: object, source: Mapping[str, Any]) -> str:
     """What recognises a line taken at a paging boundary: microsecond, text and source:
     the digest of `json.dumps([microsecond, log, source], sort_keys=True, default=str)`."""
-    return _boundary_digest(ts_ns // NS_PER_US, log, _JSON(dict(source)))
+    return _boundary_digest(ts_ns // NS_PER_US, log, source_json(source))
 
 
-def _boundary_digest(micros: int, log: object, source_json: str) -> str:
+def boundary_digest_of(ts_ns: int, log: object, source: str) -> str:
+    """`boundary_digest` given the source's `source_json`."""
+    return _boundary_digest(ts_ns // NS_PER_US, log, source)
+
+
+def source_json(source: Mapping[str, Any]) -> str:
+    """The source's JSON as `boundary_digest` writes it."""
+    return _JSON(dict(source))
+
+
+def _boundary_digest(micros: int, log: object, source: str) -> str:
     # The text `json.dumps` writes for the list, written piece by piece.
-    text = f"[{micros}, {_JSON(log)}, {source_json}]"
+    text = f"[{micros}, {_JSON(log)}, {source}]"
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
@@ -132,9 +142,14 @@ def boundary_digests_of(
 
 def content_id(project: str, ts_ns: int, log: object, metadata: Any, occurrence: int) -> str:
     """The line's id: stable across runs, distinct for exact repeats at one nanosecond."""
-    text = "\x1f".join(
-        (project, str(ts_ns), _canonical(metadata), json.dumps(log), str(occurrence))
-    )
+    return content_id_of(project, ts_ns, log, canonical_json(metadata), occurrence)
+
+
+def content_id_of(
+    project: str, ts_ns: int, log: object, metadata_json: str, occurrence: int
+) -> str:
+    """`content_id` given the metadata's `canonical_json`."""
+    text = "\x1f".join((project, str(ts_ns), metadata_json, json.dumps(log), str(occurrence)))
     return hashlib.blake2b(text.encode(), digest_size=CONTENT_ID_HEX // 2).hexdigest()
 
 
@@ -143,7 +158,7 @@ def _canonical_items(items: tuple[tuple[str, type, Any], ...]) -> str:
     return json.dumps({key: value for key, _, value in items}, sort_keys=True, default=str)
 
 
-def _canonical(metadata: Any) -> str:
+def canonical_json(metadata: Any) -> str:
     """Metadata as sorted JSON; the lines of one source share it, so it is cached (by value
     and type: `1`, `1.0` and `True` are equal keys of a cache, yet differ in JSON)."""
     if isinstance(metadata, dict):

@@ -15,13 +15,14 @@ A page shorter than `limit` ends the window once the server has shown it honours
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from extract.client import ApiRequest
 from extract.config import DOCUMENTED_LOG_LIMIT_MAX, LOG_LIMIT_CEILING
 from extract.errors import ApiError, BadRequest, PagingStalled, UnexpectedResponse
+from extract.line_columns import LineColumns, LinePage
 from extract.log_lines import (
     NS_PER_US,
     Record,
@@ -74,7 +75,10 @@ class CurrentLogPaginator:
             return replace(self, limit=DOCUMENTED_LOG_LIMIT_MAX, limit_trusted=False)
         return None
 
-    def advance(self, body: Sequence[Record]) -> tuple[CurrentLogPaginator, list[Record]]:
+    def advance(self, body: Sequence[Record]) -> tuple[CurrentLogPaginator, Sequence[Record]]:
+        """The next state and the new lines of `body`: a page decoded into structs
+        (`LinePage`, whose new lines come back as `LineColumns`) or a list of items as
+        `json` decoded them (new lines as records, broken items kept as they came)."""
         cursor = self.cursor
         start_ns = datetime_to_ns(cursor.window_start)
         end_ns = datetime_to_ns(cursor.window_end)
@@ -82,22 +86,22 @@ class CurrentLogPaginator:
         boundary_ns = cursor.last_ns
         boundary_us = None if cursor.last_date is None else datetime_to_ns(cursor.last_date)
         last_ns = boundary_ns
+        lines = _Lines(self.project, body)
         # Boundary digests of the lines taken at `last_ns`. A line alone at its nanosecond
         # (the common case) needs none unless it ends the page: the first line of a run is
         # digested only once a second line shares its nanosecond.
         run: list[str | None] = list(cursor.taken) if boundary_ns is not None else []
         counts: Counter[str] = Counter(cursor.taken) if boundary_ns is not None else Counter()
-        first_item: dict[str, Any] | None = None
-        fresh: list[Record] = []
+        first: int | None = None
         broken: set[str] = set()
         previous, past_window = -1, False
-        for item in body:
-            ts = item_timestamp(item) if isinstance(item, dict) else None
+        for index in range(len(body)):
+            ts = lines.timestamp(index)
             if ts is None:
-                key = fingerprint(item if isinstance(item, dict) else {"item": item})
+                key = fingerprint(lines.raw(index))
                 if key not in self.broken_seen and key not in broken:
                     broken.add(key)
-                    fresh.append(item if isinstance(item, dict) else {"item": item})
+                    lines.take_broken(index)
                 continue
             if ts < previous:
                 raise UnexpectedResponse(
@@ -115,34 +119,34 @@ class CurrentLogPaginator:
                 if boundary_ns is not None
                 else (boundary_us is not None and ts // NS_PER_US == boundary_us // NS_PER_US)
             )
-            digest = _digest(item, ts) if at_boundary or ts == last_ns else None
+            digest = lines.digest(index, ts) if at_boundary or ts == last_ns else None
             if digest is not None and at_boundary and skip[digest] > 0:
                 skip[digest] -= 1
                 continue
             if ts != last_ns:
-                last_ns, run, counts, first_item = ts, [], Counter(), item
+                last_ns, run, counts, first = ts, [], Counter(), index
                 occurrence = 0
             else:
-                _digest_first(run, counts, first_item, ts)
+                _digest_first(run, counts, first, ts, lines)
                 occurrence = counts[digest] if digest is not None else 0
-            fresh.append(as_record(self.project, item, ts, occurrence))
+            lines.take(index, ts, occurrence)
             run.append(digest)
             if digest is not None:
                 counts[digest] += 1
         if last_ns is not None:
-            _digest_first(run, counts, first_item, last_ns)
+            _digest_first(run, counts, first, last_ns, lines)
         taken = [d for d in run if d is not None]
-        return self._next(body, fresh, last_ns, taken, past_window, frozenset(broken))
+        return self._next(body, lines.taken(), last_ns, taken, past_window, frozenset(broken))
 
     def _next(
         self,
         body: Sequence[Record],
-        fresh: list[Record],
+        fresh: Sequence[Record],
         last_ns: int | None,
         run: list[str],
         past_window: bool,
         broken: frozenset[str],
-    ) -> tuple[CurrentLogPaginator, list[Record]]:
+    ) -> tuple[CurrentLogPaginator, Sequence[Record]]:
         cursor, limit, trusted = self.cursor, self.limit, self.limit_trusted
         clamped = self.clamped_to
         if fresh and self.last_page is not None and not trusted:
@@ -179,15 +183,63 @@ class CurrentLogPaginator:
         return state, fresh
 
 
-def _digest(item: dict[str, Any], ts: int) -> str:
-    return boundary_digest(ts, item.get("log"), source_of(item.get("metadata") or {}))
+class _Lines:
+    """A page's lines through one interface, whether msgspec structs (`LinePage`) or items
+    as `json` decoded them, and the new lines taken from it."""
+
+    def __init__(self, project: str, body: Sequence[Record]) -> None:
+        self.project = project
+        self.page = body if isinstance(body, LinePage) else None
+        self.body: Sequence[Any] = () if isinstance(body, LinePage) else body
+        self.records: list[Record] = []
+        self.positions: list[int] = []
+        self.times: list[int] = []
+        self.occurrences: list[int] = []
+
+    def timestamp(self, index: int) -> int | None:
+        if self.page is not None:
+            return self.page.items[index].timestamp  # decoded only when all are usable
+        item = self.body[index]
+        return item_timestamp(item) if isinstance(item, dict) else None
+
+    def raw(self, index: int) -> Record:
+        """A broken item as a record (only `json` pages hold broken items)."""
+        item = self.body[index]
+        return item if isinstance(item, dict) else {"item": item}
+
+    def digest(self, index: int, ts: int) -> str:
+        if self.page is not None:
+            return self.page.digest(index, ts)
+        item = self.body[index]
+        metadata = item.get("metadata")
+        source = source_of(metadata) if isinstance(metadata, Mapping) else {}
+        return boundary_digest(ts, item.get("log"), source)
+
+    def take_broken(self, index: int) -> None:
+        self.records.append(self.raw(index))
+
+    def take(self, index: int, ts: int, occurrence: int) -> None:
+        if self.page is not None:
+            self.positions.append(index)
+            self.times.append(ts)
+            self.occurrences.append(occurrence)
+        else:
+            self.records.append(as_record(self.project, self.body[index], ts, occurrence))
+
+    def taken(self) -> Sequence[Record]:
+        if self.page is not None:
+            return LineColumns(
+                self.project, self.page, self.positions, self.times, self.occurrences
+            )
+        return self.records
 
 
 def _digest_first(
-    run: list[str | None], counts: Counter[str], first: dict[str, Any] | None, ts: int
+    run: list[str | None], counts: Counter[str], first: int | None, ts: int, lines: _Lines
 ) -> None:
-    """Digest the run's first line if it was left undigested (only it can be)."""
+    """Digest the run's first line (index `first` of the page) if it was left undigested
+    (only it can be)."""
     if run and run[0] is None and first is not None:
-        digest = _digest(first, ts)
+        digest = lines.digest(first, ts)
         run[0] = digest
         counts[digest] += 1

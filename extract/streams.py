@@ -19,6 +19,7 @@ from extract.client import UbiOpsClient
 from extract.config import LOG_LIMIT_CEILING, LOG_LIMIT_FLOOR
 from extract.errors import ApiError, BadRequest
 from extract.interleave import interleave
+from extract.line_columns import decode_line_page
 from extract.log_columns import decode_log_page
 from extract.logs import (
     CURRENT_MAX_WINDOW,
@@ -108,7 +109,8 @@ async def _page_log_window(
     current = CurrentLogPaginator(
         project, window, limit=traits.log_limit or limit, limit_trusted=traits.limit_trusted
     )
-    async for now_at, got in iter_pages(client, current, max_pages=_cap(client)):
+    lines = iter_pages(client, current, max_pages=_cap(client), decode=decode_line_page)
+    async for now_at, got in lines:
         traits.learn("current", now_at.limit, now_at.limit_trusted)
         yield Page("logs", project, got, now_at.cursor, bounds, now_at.cursor.done)
 
