@@ -20,7 +20,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,6 @@ class Variant:
     level: int | None = ZSTD_LEVEL
     row_group: int = ROW_GROUP_ROWS
     dictionary: str = "product"  # product: none on the distinct columns; all; none
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 VARIANTS = (
